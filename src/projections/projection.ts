@@ -1,0 +1,77 @@
+/**
+ * What a projection declares. The runner (src/infra/projection-runner) reads the log from
+ * the projection's checkpoint in batches, hands each batch to `project`, and commits the
+ * writes together with the new checkpoint; projections never do I/O of their own.
+ */
+import type { RecordedEvent } from '../domain/shared/events';
+import type { Document, Filter, UpdateOperators } from './read-store';
+
+/**
+ * The projection's view of its read models while it handles one batch. Reads see the
+ * batch's own earlier writes. Collection names are the projection's logical names; the
+ * runner maps them to the physical collections of the generation being built.
+ */
+export interface ProjectionSession {
+  get<T extends Document>(collection: string, id: string): Promise<T | null>;
+  put(collection: string, document: Document): void;
+  delete(collection: string, id: string): void;
+  /** An update by operators; for counters and sets, where reading first is not needed. */
+  update(collection: string, filter: Filter, update: UpdateOperators, options?: { upsert?: boolean }): void;
+}
+
+export interface Projection {
+  /** Stable name; the checkpoint and the published changes carry it. */
+  readonly name: string;
+  /** Bump when the shape or the meaning of the read model changes: it is rebuilt from the log. */
+  readonly version: number;
+  /** Event types this projection reads; the runner subscribes with this filter. */
+  readonly eventTypes: readonly string[];
+  /** Logical names of the collections it owns. */
+  readonly collections: readonly string[];
+  /** Index hints per collection (field paths), used by adapters that can index. */
+  readonly indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
+  project(events: readonly RecordedEvent[], session: ProjectionSession): Promise<void>;
+}
+
+/** A document changed by a committed batch, published to live subscribers. */
+export interface DocumentChange {
+  readonly collection: string;
+  readonly id: string;
+  readonly workspaceId?: string;
+}
+
+/**
+ * The common case: one document per key, evolved event by event.
+ * `evolve` returns the new document, or null to delete it; returning the same object
+ * unchanged (e.g. an event already applied, seen by its revision) writes nothing.
+ */
+export function documentProjection<D extends Document>(definition: {
+  name: string;
+  version: number;
+  collection: string;
+  eventTypes: readonly string[];
+  indexes?: readonly (readonly string[])[];
+  /** The id of the document an event concerns, or null to ignore the event. */
+  documentId: (event: RecordedEvent) => string | null;
+  evolve: (document: D | null, event: RecordedEvent) => D | null;
+}): Projection {
+  const { collection } = definition;
+  return {
+    name: definition.name,
+    version: definition.version,
+    eventTypes: definition.eventTypes,
+    collections: [collection],
+    indexes: definition.indexes ? { [collection]: definition.indexes } : undefined,
+    async project(events, session) {
+      for (const event of events) {
+        const id = definition.documentId(event);
+        if (id === null) continue;
+        const current = await session.get<D>(collection, id);
+        const next = definition.evolve(current, event);
+        if (next === current) continue;
+        if (next === null) session.delete(collection, id);
+        else session.put(collection, next);
+      }
+    },
+  };
+}
