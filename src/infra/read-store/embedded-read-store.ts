@@ -1,0 +1,956 @@
+/**
+ * The embedded read store: MongoDB semantics over documents that live in one SQLite file
+ * and, once a collection is first used, in memory.
+ *
+ * - Disk is the truth: `documents(collection, id, body)` holds every document as JSON and
+ *   `checkpoints(name, position, updated_at)` the projectors' positions. A batch and its
+ *   checkpoint are written in one SQLite transaction, so a crash leaves either all of a
+ *   batch or none of it.
+ * - Memory is a cache per collection (id -> document, in insertion order), loaded lazily.
+ *   Filters, sorts, projections and aggregations run on it through mingo; a filter that
+ *   pins `_id` looks the documents up instead of scanning. A batch is applied to copies first
+ *   and reaches the cache only after its transaction has committed, so a failed commit
+ *   leaves disk and cache as they were.
+ * - One process owns the file: another process writing to it would not be seen by the cache.
+ *
+ * Values are JSON. A `Date` would come back as a string and a `bigint` cannot be written
+ * at all, so both are refused with `UnsupportedValueError` instead of being silently
+ * changed: read models keep timestamps as ISO-8601 strings (which sort and compare
+ * correctly as strings) and 64-bit numbers as decimal strings. Object fields whose value
+ * is `undefined` are dropped, as JSON does.
+ *
+ * Update operators are applied by this module (see "Update operators" below for why), with
+ * mingo's ordering, equality and query matching, and refused with `InvalidUpdateError`
+ * where MongoDB refuses them (`$inc` on a string, `$push` on a non-array, `$set` through a
+ * scalar, two operators on one path), where mingo would quietly skip them. An upsert
+ * whose filter and $setOnInsert name no `_id` gets a random UUID, as with the MongoDB
+ * adapter.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+// The package root builds a context holding every query, projection, pipeline, accumulator
+// and expression operator, so no `useOperators` call is needed with mingo 7.
+import { Aggregator, Context, Query } from 'mingo';
+import * as expressionOperators from 'mingo/operators/expression';
+import * as queryOperators from 'mingo/operators/query';
+import { Query as FilterQuery } from 'mingo/query';
+import { compare, isEqual } from 'mingo/util';
+import {
+  StaleCheckpointError,
+  type Checkpoint,
+  type Document,
+  type Filter,
+  type FindOptions,
+  type PipelineStage,
+  type ReadCollection,
+  type ReadStore,
+  type UpdateOperators,
+  type WriteBatch,
+  type WriteOperation,
+} from '../../projections/read-store';
+
+export interface EmbeddedReadStoreOptions {
+  /** Path of the SQLite file (created with its folder when missing), or `':memory:'`. */
+  readonly path: string;
+  /** Clock for `Checkpoint.updatedAt`; the system clock unless a test fixes it. */
+  readonly clock?: () => Date;
+}
+
+/** A value that JSON cannot keep without changing its meaning (a Date, a bigint, ...). */
+export class UnsupportedValueError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cannot store the value at '${path}': ${reason}`);
+    this.name = 'UnsupportedValueError';
+  }
+}
+
+/** An update MongoDB would refuse; refused here too so that both adapters agree. */
+export class InvalidUpdateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidUpdateError';
+  }
+}
+
+export class EmbeddedReadStore implements ReadStore {
+  /** Loaded collections only; a collection missing here is read from disk on first use. */
+  private readonly cache = new Map<string, Map<string, Document>>();
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly sql: Statements,
+    private readonly clock: () => Date,
+  ) {}
+
+  static open(options: EmbeddedReadStoreOptions): EmbeddedReadStore {
+    const inMemory = options.path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    // With WAL, NORMAL survives a crash of the process; a power cut may lose the last
+    // batches, and their checkpoint with them, so the projector simply applies them again.
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    return new EmbeddedReadStore(db, prepareStatements(db), options.clock ?? (() => new Date()));
+  }
+
+  collection<T extends Document = Document>(name: string): ReadCollection<T> {
+    return {
+      findOne: async (filter) =>
+        (this.findDocuments(name, filter, { limit: 1 })[0] as T | undefined) ?? null,
+      find: async (filter, options) => this.findDocuments(name, filter, options ?? {}) as T[],
+      count: async (filter) => this.countDocuments(name, filter ?? {}),
+      aggregate: async <R>(pipeline: readonly PipelineStage[]) =>
+        this.aggregateDocuments(name, pipeline) as R[],
+    };
+  }
+
+  async commit(batch: WriteBatch): Promise<void> {
+    this.assertOpen();
+    // Everything below is synchronous, so no other commit can slip in between the
+    // checkpoint guard, the transaction and the cache update.
+    if (batch.checkpoint)
+      this.assertCheckpointAhead(batch.checkpoint.name, batch.checkpoint.position);
+    const staged = this.stage(batch.operations);
+    this.persist(staged, batch.checkpoint);
+    publishToCache(staged);
+  }
+
+  async getCheckpoint(name: string): Promise<Checkpoint | null> {
+    this.assertOpen();
+    const row = this.sql.selectCheckpoint.get(name);
+    if (!row) return null;
+    return { name, position: BigInt(row.position), updatedAt: new Date(row.updated_at) };
+  }
+
+  async deleteCheckpoint(name: string): Promise<void> {
+    this.assertOpen();
+    this.sql.deleteCheckpoint.run(name);
+  }
+
+  async dropCollection(name: string): Promise<void> {
+    this.assertOpen();
+    this.sql.deleteCollection.run(name);
+    this.cache.delete(name);
+  }
+
+  async listCollections(): Promise<string[]> {
+    this.assertOpen();
+    return this.sql.selectCollectionNames.all().map((row) => row.collection);
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.closed && this.db.prepare('SELECT 1').pluck().get() === 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache.clear();
+    this.db.close();
+  }
+
+  private findDocuments(collection: string, filter: Filter, options: FindOptions): Document[] {
+    this.assertOpen();
+    const source = committedSource(this.committedCollection(collection));
+    // Without a sort, the first skip + limit matches are all that can be returned.
+    const enough = options.sort ? Infinity : (options.skip ?? 0) + (options.limit ?? Infinity);
+    const matches = matchingDocuments(source, filter, enough);
+    const cursor = new Query({}).find(matches, options.projection ?? {});
+    if (options.sort) cursor.sort(options.sort);
+    if (options.skip !== undefined) cursor.skip(options.skip);
+    if (options.limit !== undefined) cursor.limit(options.limit);
+    return cursor.all().map((document) => deepCopy(document as Document));
+  }
+
+  private countDocuments(collection: string, filter: Filter): number {
+    this.assertOpen();
+    const documents = this.committedCollection(collection);
+    if (Object.keys(filter).length === 0) return documents.size;
+    return matchingDocuments(committedSource(documents), filter).length;
+  }
+
+  private aggregateDocuments(collection: string, pipeline: readonly PipelineStage[]): unknown[] {
+    this.assertOpen();
+    assertReadOnlyPipeline(pipeline);
+    const aggregator = new Aggregator(pipeline.flatMap(asMongoStages), {
+      // For $lookup / $unionWith: a snapshot, so the pipeline cannot touch the cache.
+      collectionResolver: (name) => Array.from(this.committedCollection(name).values()),
+    });
+    return aggregator.run(this.committedCollection(collection).values()).map(deepCopy);
+  }
+
+  private committedCollection(name: string): Map<string, Document> {
+    let documents = this.cache.get(name);
+    if (!documents) {
+      documents = new Map();
+      for (const row of this.sql.selectCollection.iterate(name)) {
+        documents.set(row.id, JSON.parse(row.body) as Document);
+      }
+      this.cache.set(name, documents);
+    }
+    return documents;
+  }
+
+  private assertCheckpointAhead(name: string, attempted: bigint): void {
+    const row = this.sql.selectCheckpoint.get(name);
+    if (!row) return;
+    const stored = BigInt(row.position);
+    if (stored >= attempted) throw new StaleCheckpointError(name, stored, attempted);
+  }
+
+  private stage(operations: readonly WriteOperation[]): Map<string, StagedCollection> {
+    const staged = new Map<string, StagedCollection>();
+    for (const operation of operations) {
+      let target = staged.get(operation.collection);
+      if (!target) {
+        target = new StagedCollection(this.committedCollection(operation.collection));
+        staged.set(operation.collection, target);
+      }
+      applyOperation(target, operation);
+    }
+    return staged;
+  }
+
+  private persist(
+    staged: Map<string, StagedCollection>,
+    checkpoint: WriteBatch['checkpoint'],
+  ): void {
+    const writeAll = this.db.transaction(() => {
+      for (const [collection, target] of staged) {
+        for (const [id, document] of target.changes) {
+          if (document) this.sql.upsertDocument.run(collection, id, JSON.stringify(document));
+          else this.sql.deleteDocument.run(collection, id);
+        }
+      }
+      if (checkpoint) {
+        this.sql.upsertCheckpoint.run(
+          checkpoint.name,
+          checkpoint.position.toString(),
+          this.clock().toISOString(),
+        );
+      }
+    });
+    writeAll();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the embedded read store is closed');
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+  );
+  CREATE TABLE IF NOT EXISTS checkpoints (
+    name TEXT PRIMARY KEY,
+    position TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+`;
+
+interface Statements {
+  selectCollection: Database.Statement<[string], { id: string; body: string }>;
+  selectCollectionNames: Database.Statement<[], { collection: string }>;
+  upsertDocument: Database.Statement<[string, string, string]>;
+  deleteDocument: Database.Statement<[string, string]>;
+  deleteCollection: Database.Statement<[string]>;
+  selectCheckpoint: Database.Statement<[string], { position: string; updated_at: string }>;
+  upsertCheckpoint: Database.Statement<[string, string, string]>;
+  deleteCheckpoint: Database.Statement<[string]>;
+}
+
+function prepareStatements(db: Database.Database): Statements {
+  return {
+    // rowid order is insertion order: the embedded equivalent of MongoDB's natural order.
+    selectCollection: db.prepare(
+      'SELECT id, body FROM documents WHERE collection = ? ORDER BY rowid',
+    ),
+    selectCollectionNames: db.prepare(
+      'SELECT DISTINCT collection FROM documents ORDER BY collection',
+    ),
+    // ON CONFLICT ... DO UPDATE keeps the rowid, so an updated document keeps its place.
+    upsertDocument: db.prepare(
+      'INSERT INTO documents (collection, id, body) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body',
+    ),
+    deleteDocument: db.prepare('DELETE FROM documents WHERE collection = ? AND id = ?'),
+    deleteCollection: db.prepare('DELETE FROM documents WHERE collection = ?'),
+    // Positions are unsigned 64-bit in EventStoreDB: kept as decimal text, compared as bigint.
+    selectCheckpoint: db.prepare('SELECT position, updated_at FROM checkpoints WHERE name = ?'),
+    upsertCheckpoint: db.prepare(
+      'INSERT INTO checkpoints (name, position, updated_at) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+    ),
+    deleteCheckpoint: db.prepare('DELETE FROM checkpoints WHERE name = ?'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Documents as a batch sees them
+
+/** What filters run on: the committed cache, or the cache seen through a batch's changes. */
+interface DocumentSource {
+  get(id: string): Document | undefined;
+  values(): Iterable<Document>;
+}
+
+function committedSource(documents: Map<string, Document>): DocumentSource {
+  return { get: (id) => documents.get(id), values: () => documents.values() };
+}
+
+/**
+ * A collection as a batch sees it: the committed documents overlaid with the batch's own
+ * writes (null marks a deletion), so later operations see earlier ones while the committed
+ * documents stay untouched until the transaction has succeeded.
+ */
+class StagedCollection implements DocumentSource {
+  readonly changes = new Map<string, Document | null>();
+
+  constructor(readonly committed: Map<string, Document>) {}
+
+  get(id: string): Document | undefined {
+    return this.changes.has(id) ? (this.changes.get(id) ?? undefined) : this.committed.get(id);
+  }
+
+  *values(): IterableIterator<Document> {
+    for (const [id, document] of this.committed) {
+      const current = this.changes.has(id) ? this.changes.get(id) : document;
+      if (current) yield current;
+    }
+    for (const [id, document] of this.changes) {
+      if (document && !this.committed.has(id)) yield document;
+    }
+  }
+
+  put(document: Document): void {
+    this.changes.set(document._id, document);
+  }
+
+  delete(id: string): void {
+    if (this.get(id)) this.changes.set(id, null);
+  }
+}
+
+function publishToCache(staged: Map<string, StagedCollection>): void {
+  for (const target of staged.values()) {
+    for (const [id, document] of target.changes) {
+      if (document) target.committed.set(id, document);
+      else target.committed.delete(id);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/** Matches in natural order, at most `max` of them. */
+function matchingDocuments(source: DocumentSource, filter: Filter, max = Infinity): Document[] {
+  const matches: Document[] = [];
+  if (max <= 0) return matches;
+  const ids = idsNamedByFilter(filter);
+  // Only the documents with those ids can match: no scan, and the rest of the filter is
+  // tested on those few documents.
+  const candidates = ids ? ids.map((id) => source.get(id)).filter(isDefined) : source.values();
+  const matchesRest = compileMatcher(ids ? withoutId(filter) : filter);
+  for (const document of candidates) {
+    if (!matchesRest(document)) continue;
+    matches.push(document);
+    if (matches.length >= max) break;
+  }
+  return matches;
+}
+
+function withoutId(filter: Filter): Filter {
+  const { _id: _pinned, ...rest } = filter;
+  return rest;
+}
+
+/**
+ * A predicate for the filter. Top-level equalities on strings, numbers and booleans — the
+ * shape of nearly every write filter — are tested directly, with MongoDB's rule that an
+ * array field matches when it contains the value; compiling a mingo query for each of a
+ * batch's thousand operations would cost more than the rest of the commit.
+ */
+function compileMatcher(filter: Filter): (document: Document) => boolean {
+  const conditions = Object.entries(filter);
+  if (!conditions.every(isScalarEquality)) {
+    const query = compileFilter(filter);
+    return (document) => query.test(document);
+  }
+  return (document) =>
+    conditions.every(([field, value]) => {
+      const actual = document[field];
+      return actual === value || (Array.isArray(actual) && actual.includes(value));
+    });
+}
+
+function isScalarEquality([field, value]: [string, unknown]): boolean {
+  if (field.startsWith('$') || field.includes('.')) return false;
+  return typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value);
+}
+
+/**
+ * The ids a filter pins down with `_id: 'x'`, `_id: { $eq: 'x' }` or `_id: { $in: [...] }`
+ * (strings only); null when the filter does not limit `_id` that way.
+ */
+function idsNamedByFilter(filter: Filter): string[] | null {
+  const condition = filter._id;
+  if (typeof condition === 'string') return [condition];
+  if (!isPlainObject(condition)) return null;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1) return null;
+  if (operators[0] === '$eq' && typeof condition.$eq === 'string') return [condition.$eq];
+  const listed = condition.$in;
+  if (operators[0] === '$in' && Array.isArray(listed) && listed.every(isString)) {
+    return [...new Set(listed)];
+  }
+  return null;
+}
+
+/**
+ * Filters are compiled once per operation or read, so they get a context holding only
+ * the query and expression operators: mingo copies the context it is given on every
+ * compile, and the full one costs ten times as much.
+ */
+const FILTER_OPTIONS = {
+  context: Context.init({ query: queryOperators, expression: expressionOperators }),
+};
+
+function compileFilter(filter: Filter): FilterQuery {
+  return new FilterQuery(filter, FILTER_OPTIONS);
+}
+
+/** Writes go through `commit`; a pipeline that writes would bypass the checkpoint. */
+function assertReadOnlyPipeline(pipeline: readonly PipelineStage[]): void {
+  for (const stage of pipeline) {
+    const writing = Object.keys(stage).find(
+      (operator) => operator === '$out' || operator === '$merge',
+    );
+    if (writing)
+      throw new Error(`${writing} is not supported by the read store: write through commit()`);
+  }
+}
+
+/**
+ * mingo's $count yields `{ n: 0 }` for no input where MongoDB yields nothing; MongoDB
+ * defines $count as this $group + $project, which mingo gets right.
+ */
+function asMongoStages(stage: PipelineStage): PipelineStage[] {
+  const keys = Object.keys(stage);
+  if (keys.length !== 1 || keys[0] !== '$count' || typeof stage.$count !== 'string') return [stage];
+  return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+}
+
+/**
+ * A deep copy for callers, so they cannot change the cache. Documents are JSON, so a
+ * plain walk is enough (and much faster than structuredClone); aggregation expressions
+ * may still produce other values, such as dates, which structuredClone handles.
+ */
+function deepCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(deepCopy) as T;
+  if (!isPlainObject(value)) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = deepCopy(value[key]);
+  return copy as T;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+function applyOperation(target: StagedCollection, operation: WriteOperation): void {
+  switch (operation.kind) {
+    case 'updateOne': {
+      const update = parseUpdate(operation.update);
+      const [match] = matchingDocuments(target, operation.filter, 1);
+      if (match) updateStaged(target, match, update);
+      else if (operation.upsert) insertStaged(target, documentForUpsert(operation.filter, update));
+      return;
+    }
+    case 'updateMany': {
+      const update = parseUpdate(operation.update);
+      for (const match of matchingDocuments(target, operation.filter)) {
+        updateStaged(target, match, update);
+      }
+      return;
+    }
+    case 'replaceOne':
+      target.put(toStoredDocument(operation.document));
+      return;
+    case 'deleteOne':
+      target.delete(operation.id);
+      return;
+    case 'deleteMany':
+      for (const match of matchingDocuments(target, operation.filter)) target.delete(match._id);
+      return;
+    default: {
+      const unknown: never = operation;
+      throw new Error(`unknown write operation ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function updateStaged(target: StagedCollection, current: Document, update: ParsedUpdate): void {
+  const { document, changed } = withUpdateApplied(current, update, 'update');
+  if (changed) target.put(document);
+}
+
+function insertStaged(target: StagedCollection, document: Document): void {
+  // The filter did not match, yet its _id may be taken by a document that fails the
+  // rest of the filter: MongoDB refuses that upsert with a duplicate key error.
+  if (target.get(document._id)) {
+    throw new InvalidUpdateError(
+      `E11000 duplicate key: an upsert would insert _id '${document._id}' twice`,
+    );
+  }
+  target.put(document);
+}
+
+/**
+ * The document an upsert inserts, built as MongoDB builds it: the filter's equality
+ * conditions, then the update with $setOnInsert.
+ */
+function documentForUpsert(filter: Filter, update: ParsedUpdate): Document {
+  const { _id: filterId, ...fields } = equalityFields(filter);
+  const insertId = update.find(
+    ({ operator, path }) => operator === '$setOnInsert' && path === '_id',
+  );
+  // Where MongoDB would invent an ObjectId, a fresh string id keeps the port's promise of
+  // string ids (the MongoDB adapter does the same).
+  const id = filterId ?? insertId?.argument ?? randomUUID();
+  if (typeof id !== 'string') {
+    throw new InvalidUpdateError(`an upserted _id must be a string, not ${JSON.stringify(id)}`);
+  }
+  const seed: Document = { _id: id };
+  for (const [path, value] of Object.entries(fields)) writePath(seed, path, value);
+  return withUpdateApplied(seed, update, 'insert').document;
+}
+
+/** Fields fixed by the filter: `{ a: 1 }`, `{ a: { $eq: 1 } }`, and those inside `$and`. */
+function equalityFields(filter: Filter): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, condition] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) Object.assign(fields, equalityFields(clause as Filter));
+    } else if (key.startsWith('$') || condition instanceof RegExp) {
+      continue;
+    } else if (isOperatorExpression(condition)) {
+      if (Object.hasOwn(condition, '$eq')) fields[key] = condition.$eq;
+    } else {
+      fields[key] = condition;
+    }
+  }
+  return fields;
+}
+
+// ---------------------------------------------------------------------------------------
+// Update operators
+//
+// mingo's updater copies its operator tables on every call (30-100 µs), which alone would
+// make a batch of 1,000 upserts take tens of milliseconds. The port's nine operators are
+// applied here instead, with mingo's own ordering (`compare`), equality (`isEqual`) and
+// query matching ($pull conditions), and with MongoDB's refusals where mingo is lenient.
+
+type UpdateOperator = keyof UpdateOperators;
+
+/** One field of one operator, e.g. `$inc: { clicks: 1 }` gives `$inc`, `clicks`, `1`. */
+interface FieldUpdate {
+  readonly operator: UpdateOperator;
+  readonly path: string;
+  readonly argument: unknown;
+}
+
+type ParsedUpdate = readonly FieldUpdate[];
+
+const APPLY_FIELD_UPDATE: Record<
+  UpdateOperator,
+  (document: Document, path: string, argument: unknown) => void
+> = {
+  $set: (document, path, value) => writePath(document, path, value),
+  $setOnInsert: (document, path, value) => writePath(document, path, value),
+  $unset: (document, path) => unsetPath(document, path),
+  $inc: incrementPath,
+  $max: (document, path, value) => replaceWhen(document, path, value, (order) => order > 0),
+  $min: (document, path, value) => replaceWhen(document, path, value, (order) => order < 0),
+  $push: (document, path, argument) => {
+    arrayAt(document, path, '$push').push(...valuesToAdd('$push', argument));
+  },
+  $addToSet: (document, path, argument) => {
+    const array = arrayAt(document, path, '$addToSet');
+    for (const value of valuesToAdd('$addToSet', argument)) {
+      if (!array.some((element) => isEqual(element, value))) array.push(value);
+    }
+  },
+  $pull: pullFromPath,
+};
+
+/** Checks the operators and their paths once, before any document is touched. */
+function parseUpdate(update: UpdateOperators): ParsedUpdate {
+  const operators = Object.keys(update);
+  if (operators.length === 0) {
+    throw new InvalidUpdateError('an update needs at least one update operator');
+  }
+  const fieldUpdates: FieldUpdate[] = [];
+  for (const operator of operators) {
+    if (!Object.hasOwn(APPLY_FIELD_UPDATE, operator)) {
+      const supported = Object.keys(APPLY_FIELD_UPDATE).join(' ');
+      throw new InvalidUpdateError(
+        `unsupported update operator '${operator}'; supported: ${supported}`,
+      );
+    }
+    const fields = update[operator as UpdateOperator];
+    if (!isPlainObject(fields)) {
+      throw new InvalidUpdateError(`${operator} needs an object of field paths`);
+    }
+    for (const [path, argument] of Object.entries(fields)) {
+      assertUpdatablePath(path);
+      fieldUpdates.push({ operator: operator as UpdateOperator, path, argument });
+    }
+  }
+  assertNoConflicts(fieldUpdates.map(({ path }) => path));
+  return fieldUpdates;
+}
+
+/** An empty segment (`a..b`, `.a`, `a.`) or a positional one (`$`, `$[]`). */
+const UNSUPPORTED_PATH = /^$|^\.|\.$|\.\.|^\$|\.\$/;
+
+function assertUpdatablePath(path: string): void {
+  if (UNSUPPORTED_PATH.test(path)) {
+    throw new InvalidUpdateError(
+      `'${path}' is not a supported update path (empty or positional segments)`,
+    );
+  }
+}
+
+/** MongoDB refuses an update naming a path twice, or a path and a path inside it. */
+function assertNoConflicts(paths: readonly string[]): void {
+  for (const [index, path] of paths.entries()) {
+    const clash = paths
+      .slice(index + 1)
+      .find(
+        (other) => other === path || other.startsWith(`${path}.`) || path.startsWith(`${other}.`),
+      );
+    if (clash !== undefined) {
+      throw new InvalidUpdateError(
+        `Updating the path '${path}' would create a conflict at '${clash}'`,
+      );
+    }
+  }
+}
+
+/**
+ * Applies an update to a copy. $setOnInsert counts only when inserting. `changed` is
+ * false when the update left the document as it was, so nothing needs writing.
+ */
+function withUpdateApplied(
+  current: Document,
+  update: ParsedUpdate,
+  mode: 'insert' | 'update',
+): { document: Document; changed: boolean } {
+  const next = deepCopy(current);
+  for (const { operator, path, argument } of update) {
+    if (operator === '$setOnInsert' && mode === 'update') continue;
+    if (isIdPath(path)) {
+      assertIdKept(current, operator, path, argument);
+      continue;
+    }
+    APPLY_FIELD_UPDATE[operator](next, path, argument);
+  }
+  if (mode === 'update' && isEqual(next, current)) return { document: current, changed: false };
+  return { document: toStoredDocument(next), changed: true };
+}
+
+function isIdPath(path: string): boolean {
+  return path === '_id' || path.startsWith('_id.');
+}
+
+/** Setting _id to its own value is a no-op, as in MongoDB; anything else would change it. */
+function assertIdKept(
+  document: Document,
+  operator: UpdateOperator,
+  path: string,
+  value: unknown,
+): void {
+  const setsSameId = (operator === '$set' || operator === '$setOnInsert') && path === '_id';
+  if (setsSameId && value === document._id) return;
+  throw new InvalidUpdateError(
+    `Performing an update on the path '${path}' would modify the immutable field '_id'`,
+  );
+}
+
+function incrementPath(document: Document, path: string, by: unknown): void {
+  if (typeof by !== 'number' || !Number.isFinite(by)) {
+    throw new InvalidUpdateError(`Cannot increment '${path}' with a non-numeric argument`);
+  }
+  const target = locatePath(document, path);
+  if (target.kind === 'found' && typeof target.value !== 'number') {
+    throw new InvalidUpdateError(`Cannot apply $inc to a value of non-numeric type at '${path}'`);
+  }
+  writePath(document, path, target.kind === 'found' ? (target.value as number) + by : by);
+}
+
+/** $max and $min: compared in MongoDB's order across types, set when missing. */
+function replaceWhen(
+  document: Document,
+  path: string,
+  value: unknown,
+  replaces: (order: number) => boolean,
+): void {
+  const target = locatePath(document, path);
+  if (target.kind !== 'found' || replaces(compare(value, target.value))) {
+    writePath(document, path, value);
+  }
+}
+
+/** The array at the path, created when missing; MongoDB refuses to treat anything else as one. */
+function arrayAt(document: Document, path: string, operator: UpdateOperator): unknown[] {
+  const target = locatePath(document, path);
+  if (target.kind === 'found') {
+    if (!Array.isArray(target.value)) {
+      throw new InvalidUpdateError(`Cannot apply ${operator} to the non-array value at '${path}'`);
+    }
+    return target.value;
+  }
+  const created: unknown[] = [];
+  writePath(document, path, created);
+  return created;
+}
+
+/** `value` or `{ $each: [values] }`. */
+function valuesToAdd(operator: UpdateOperator, argument: unknown): unknown[] {
+  if (!isPlainObject(argument) || !Object.hasOwn(argument, '$each')) return [argument];
+  const { $each: values, ...modifiers } = argument;
+  if (!Array.isArray(values)) throw new InvalidUpdateError(`${operator} needs an array in $each`);
+  const unsupported = Object.keys(modifiers);
+  if (unsupported.length > 0) {
+    throw new InvalidUpdateError(`${operator} supports $each only, not ${unsupported.join(' ')}`);
+  }
+  return values;
+}
+
+function pullFromPath(document: Document, path: string, condition: unknown): void {
+  const target = locatePath(document, path);
+  if (target.kind !== 'found') return;
+  if (!Array.isArray(target.value)) {
+    throw new InvalidUpdateError(`Cannot apply $pull to the non-array value at '${path}'`);
+  }
+  const pulled = pullCondition(condition);
+  writePath(
+    document,
+    path,
+    target.value.filter((element) => !pulled(element)),
+  );
+}
+
+/**
+ * As in MongoDB: `{ $gte: 5 }` is tested against each element, a document is a query
+ * on each element that is a document, anything else is compared whole.
+ */
+function pullCondition(condition: unknown): (element: unknown) => boolean {
+  if (isOperatorExpression(condition)) {
+    const query = compileFilter({ element: condition });
+    return (element) => query.test({ element });
+  }
+  if (isPlainObject(condition)) {
+    const query = compileFilter(condition);
+    return (element) => isPlainObject(element) && query.test(element);
+  }
+  return (element) => isEqual(element, condition);
+}
+
+type PathTarget =
+  | { readonly kind: 'found'; readonly value: unknown }
+  | { readonly kind: 'missing' }
+  /** The path runs into a scalar, null or an array with a non-numeric segment. */
+  | {
+      readonly kind: 'blocked';
+      readonly field: string;
+      readonly parentPath: string;
+      readonly parent: unknown;
+    };
+
+function locatePath(document: Document, path: string): PathTarget {
+  const segments = path.split('.');
+  let current: unknown = document;
+  for (const [depth, segment] of segments.entries()) {
+    const next = childOf(current, segment);
+    if (next.kind !== 'found') {
+      if (next.kind === 'missing') return next;
+      return { ...next, parentPath: segments.slice(0, depth).join('.') };
+    }
+    current = next.value;
+  }
+  return { kind: 'found', value: current };
+}
+
+function childOf(
+  container: unknown,
+  segment: string,
+): PathTarget | { readonly kind: 'blocked'; readonly field: string; readonly parent: unknown } {
+  if (isPlainObject(container)) {
+    return Object.hasOwn(container, segment)
+      ? { kind: 'found', value: container[segment] }
+      : { kind: 'missing' };
+  }
+  if (Array.isArray(container) && isArrayIndex(segment)) {
+    const index = Number(segment);
+    return index < container.length
+      ? { kind: 'found', value: container[index] }
+      : { kind: 'missing' };
+  }
+  return { kind: 'blocked', field: segment, parent: container };
+}
+
+/**
+ * Sets the value at a dotted path, creating the objects on the way; an array index past
+ * the end pads the array with nulls, as MongoDB does.
+ */
+function writePath(document: Document, path: string, value: unknown): void {
+  const segments = path.split('.');
+  let container: unknown = document;
+  for (const [depth, segment] of segments.entries()) {
+    const last = depth === segments.length - 1;
+    const child = childOf(container, segment);
+    if (child.kind === 'blocked') {
+      const parentPath = segments.slice(0, depth).join('.');
+      throw new InvalidUpdateError(
+        `Cannot create field '${segment}' in element {${parentPath}: ${JSON.stringify(child.parent)}}`,
+      );
+    }
+    if (!last && child.kind === 'found') {
+      container = child.value;
+      continue;
+    }
+    const placed = last ? value : {};
+    if (Array.isArray(container)) {
+      const index = Number(segment);
+      while (container.length < index) container.push(null);
+      container[index] = placed;
+    } else {
+      (container as Record<string, unknown>)[segment] = placed;
+    }
+    container = placed;
+  }
+}
+
+/** Removes a field; an array element becomes null instead, as in MongoDB. Missing paths are fine. */
+function unsetPath(document: Document, path: string): void {
+  const cut = path.lastIndexOf('.');
+  const parent =
+    cut === -1
+      ? { kind: 'found' as const, value: document }
+      : locatePath(document, path.slice(0, cut));
+  if (parent.kind !== 'found') return;
+  const field = path.slice(cut + 1);
+  if (isPlainObject(parent.value)) delete parent.value[field];
+  else if (
+    Array.isArray(parent.value) &&
+    isArrayIndex(field) &&
+    Number(field) < parent.value.length
+  ) {
+    parent.value[Number(field)] = null;
+  }
+}
+
+function isArrayIndex(segment: string): boolean {
+  return /^\d+$/.test(segment);
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+/** A validated deep copy: the cache never shares objects with callers. */
+function toStoredDocument(document: Document): Document {
+  if (!isPlainObject(document) || typeof document._id !== 'string') {
+    throw new UnsupportedValueError('_id', 'a document needs a string _id');
+  }
+  return storableCopy(document, '') as Document;
+}
+
+function storableCopy(value: unknown, path: string): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value))
+        throw new UnsupportedValueError(path, `${value} is not a finite number`);
+      return value;
+    case 'bigint':
+      throw new UnsupportedValueError(
+        path,
+        'bigint is not JSON; store 64-bit numbers as decimal strings',
+      );
+    case 'object':
+      return storableObjectCopy(value, path);
+    default:
+      throw new UnsupportedValueError(path, `${typeof value} is not JSON`);
+  }
+}
+
+function storableObjectCopy(value: object | null, path: string): unknown {
+  if (value === null) return null;
+  if (value instanceof Date) {
+    throw new UnsupportedValueError(
+      path,
+      'a Date would come back as a string; store an ISO-8601 string instead',
+    );
+  }
+  if (Array.isArray(value))
+    return value.map((item, index) => storableCopy(item, joinPath(path, String(index))));
+  if (!isPlainObject(value)) {
+    throw new UnsupportedValueError(
+      path,
+      `${value.constructor?.name ?? 'this object'} is not a plain JSON object`,
+    );
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field !== undefined) copy[key] = storableCopy(field, joinPath(path, key));
+  }
+  return copy;
+}
+
+function joinPath(parent: string, key: string): string {
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/**
+ * An object literal or JSON object. Compared by shape rather than by identity with this
+ * realm's `Object.prototype`, because values may come from another realm (structuredClone
+ * in a VM context, as under jest).
+ */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+/** `{ $gt: 1 }` rather than an embedded document `{ a: 1 }`. */
+function isOperatorExpression(value: unknown): value is Record<string, unknown> {
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => key.startsWith('$'));
+}
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
