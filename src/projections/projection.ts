@@ -16,7 +16,12 @@ export interface ProjectionSession {
   put(collection: string, document: Document): void;
   delete(collection: string, id: string): void;
   /** An update by operators; for counters and sets, where reading first is not needed. */
-  update(collection: string, filter: Filter, update: UpdateOperators, options?: { upsert?: boolean }): void;
+  update(
+    collection: string,
+    filter: Filter,
+    update: UpdateOperators,
+    options?: { upsert?: boolean },
+  ): void;
 }
 
 export interface Projection {

@@ -1,0 +1,6 @@
+export * from './campaign.commands';
+export * from './campaign.events';
+export { campaignLimits } from './campaign.input';
+export * from './campaign.state';
+export { campaignDecider, decide, duplicateCampaignInput } from './campaign.decider';
+export * from './campaign.stream';
