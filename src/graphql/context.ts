@@ -1,0 +1,97 @@
+/**
+ * What a resolver may use. The GraphQL layer declares these services; the composition
+ * root in src/infra builds them and hands them in, so nothing here knows which stores run.
+ */
+import type DataLoader from 'dataloader';
+import type { CampaignCommand } from '../domain/campaign';
+import type { CampaignState } from '../domain/campaign';
+import type { CampaignDocument } from '../projections/campaigns/campaigns.projection';
+import type { DocumentChange } from '../projections/projection';
+import type { Document, ReadCollection } from '../projections/read-store';
+
+export interface CommandOutcome {
+  readonly revision: bigint;
+  readonly position: bigint;
+  /** The command id had been handled before; this is the first result. */
+  readonly replayed: boolean;
+}
+
+export interface CampaignCommands {
+  execute(
+    command: CampaignCommand,
+    options: { expectedRevision?: bigint },
+  ): Promise<CommandOutcome>;
+  /** The current write-side state of a campaign (for duplication). */
+  load(workspaceId: string, campaignId: string): Promise<CampaignState>;
+}
+
+export interface ReadModels {
+  /** A read model's collection by its logical name (e.g. `campaigns`). */
+  collection<T extends Document>(logical: string): ReadCollection<T>;
+  /**
+   * Waits (at most the configured bound) until the named projections reflect the log up to
+   * `position`; resolves false when the bound passed first.
+   */
+  waitForPosition(position: bigint, projections?: readonly string[]): Promise<boolean>;
+}
+
+export interface LiveChanges {
+  /** Changes committed to a logical collection from now on, for one workspace. */
+  changes(collection: string, workspaceId: string): AsyncIterable<DocumentChange>;
+  /** A tick per committed batch of any projection (for progress subscriptions). */
+  commits(): AsyncIterable<{ projection: string; position: bigint }>;
+}
+
+export interface ProjectionStatusView {
+  readonly name: string;
+  readonly version: number;
+  readonly generation: number;
+  readonly state: string;
+  readonly position: bigint;
+  readonly headPosition: bigint;
+  readonly lagMs: number;
+  readonly lastError: string | null;
+  readonly rebuild: RebuildProgressView | null;
+}
+
+export interface RebuildProgressView {
+  readonly projection: string;
+  readonly generation: number;
+  readonly eventsProcessed: number;
+  readonly position: bigint;
+  readonly targetPosition: bigint;
+  readonly eventsPerSecond: number;
+  readonly etaSeconds: number | null;
+  readonly done: boolean;
+}
+
+export interface ProjectionAdmin {
+  status(): Promise<ProjectionStatusView[]>;
+  rebuild(name: string): Promise<RebuildProgressView>;
+  rebuildProgress(name: string): RebuildProgressView | null;
+}
+
+export interface Services {
+  readonly campaigns: CampaignCommands;
+  readonly readModels: ReadModels;
+  readonly live: LiveChanges;
+  readonly projections: ProjectionAdmin;
+  /** Clock and ids live at the edge, never in the domain. */
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  /** Development mode shows internal error messages. */
+  readonly exposeInternalErrors: boolean;
+  readonly reportInternalError: (error: unknown) => void;
+}
+
+export interface Loaders {
+  readonly campaign: DataLoader<string, CampaignDocument | null>;
+}
+
+export interface TouchlineContext {
+  readonly workspaceId: string;
+  readonly actor?: string;
+  readonly requestId: string;
+  readonly services: Services;
+  readonly loaders: Loaders;
+}

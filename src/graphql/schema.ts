@@ -1,0 +1,37 @@
+import type { GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema, type PubSub } from 'type-graphql';
+import { ProjectionResolver } from './admin/projection.resolver';
+import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
+import { mapErrors } from './errors';
+import { scalarsMap } from './shared/scalars';
+
+/**
+ * Every subscription here names its own `subscribe` function fed by the projector's change
+ * feed; type-graphql insists on a topic-based PubSub all the same, so it gets one that
+ * refuses to be used.
+ */
+const noTopicPubSub: PubSub = {
+  publish() {
+    throw new Error('Touchline subscriptions are fed by the change feed, not by topics');
+  },
+  subscribe() {
+    throw new Error('Touchline subscriptions are fed by the change feed, not by topics');
+  },
+};
+
+/** The one schema that serves HTTP and WebSocket. */
+export function buildTouchlineSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [CampaignResolver, CampaignCommandResultResolver, ProjectionResolver],
+    scalarsMap,
+    globalMiddlewares: [mapErrors],
+    validate: false,
+    pubSub: noTopicPubSub,
+  });
+}
+
+/** The SDL committed as schema.graphql (sorted, so it diffs well). */
+export function printTouchlineSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

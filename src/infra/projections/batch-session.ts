@@ -1,0 +1,113 @@
+/**
+ * The ProjectionSession the runner hands to a projection for one batch: it reads through to
+ * the read store, remembers what the batch wrote, and turns it into one atomic write.
+ */
+import type { DocumentChange, ProjectionSession } from '../../projections/projection';
+import type {
+  Document,
+  Filter,
+  ReadStore,
+  UpdateOperators,
+  WriteOperation,
+} from '../../projections/read-store';
+
+export class BatchSession implements ProjectionSession {
+  /** Whole documents written (or deleted: null) in this batch, by physical collection and id. */
+  private readonly written = new Map<string, Map<string, Document | null>>();
+  private readonly updates: WriteOperation[] = [];
+  /** Documents changed through operators: reading them back in the same batch would be stale. */
+  private readonly updatedIds = new Set<string>();
+  private readonly changes = new Map<string, DocumentChange>();
+
+  constructor(
+    private readonly store: ReadStore,
+    private readonly physical: (logical: string) => string,
+  ) {}
+
+  async get<T extends Document>(collection: string, id: string): Promise<T | null> {
+    this.refuseMixing(collection, id);
+    const written = this.written.get(collection);
+    if (written?.has(id)) return structuredClone(written.get(id) ?? null) as T | null;
+    return this.store.collection<T>(this.physical(collection)).findOne({ _id: id });
+  }
+
+  put(collection: string, document: Document): void {
+    this.refuseMixing(collection, document._id);
+    this.writtenIn(collection).set(document._id, structuredClone(document));
+    this.noteChange(collection, document._id, document.workspaceId);
+  }
+
+  delete(collection: string, id: string): void {
+    this.writtenIn(collection).set(id, null);
+    this.noteChange(collection, id, undefined);
+  }
+
+  update(
+    collection: string,
+    filter: Filter,
+    update: UpdateOperators,
+    options?: { upsert?: boolean },
+  ): void {
+    const id = typeof filter._id === 'string' ? filter._id : undefined;
+    this.updates.push({
+      kind: 'updateOne',
+      collection: this.physical(collection),
+      filter,
+      update,
+      upsert: options?.upsert ?? false,
+    });
+    if (id !== undefined) {
+      this.updatedIds.add(key(collection, id));
+      this.noteChange(collection, id, filter.workspaceId);
+    }
+  }
+
+  operations(): WriteOperation[] {
+    const wholeDocuments: WriteOperation[] = [];
+    for (const [collection, documents] of this.written) {
+      const physical = this.physical(collection);
+      for (const [id, document] of documents) {
+        wholeDocuments.push(
+          document === null
+            ? { kind: 'deleteOne', collection: physical, id }
+            : { kind: 'replaceOne', collection: physical, document },
+        );
+      }
+    }
+    return [...wholeDocuments, ...this.updates];
+  }
+
+  changed(): DocumentChange[] {
+    return [...this.changes.values()];
+  }
+
+  /** Operator updates are applied after whole documents, so the two must not meet on one id. */
+  private refuseMixing(collection: string, id: string): void {
+    if (this.updatedIds.has(key(collection, id))) {
+      throw new Error(
+        `projection touched ${collection}/${id} as a whole after updating it by operators in the same batch`,
+      );
+    }
+  }
+
+  private writtenIn(collection: string): Map<string, Document | null> {
+    let documents = this.written.get(collection);
+    if (!documents) {
+      documents = new Map();
+      this.written.set(collection, documents);
+    }
+    return documents;
+  }
+
+  private noteChange(collection: string, id: string, workspaceId: unknown): void {
+    this.changes.set(key(collection, id), {
+      collection,
+      id,
+      ...(typeof workspaceId === 'string' && { workspaceId }),
+    });
+  }
+}
+
+function key(collection: string, id: string): string {
+  return `${collection}\u0000${id}`;
+}

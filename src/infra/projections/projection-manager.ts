@@ -1,0 +1,353 @@
+/**
+ * Keeps every projection running, knows which generation of its collections serves reads,
+ * rebuilds a projection from the log into fresh collections and switches over once the new
+ * generation has caught up (the old one serves until then), and answers how far each
+ * projection has got.
+ */
+import type { Projection } from '../../projections/projection';
+import type { ReadStore } from '../../projections/read-store';
+import type { EventStore } from '../event-store/event-store';
+import type { Logger } from '../logger';
+import type { ChangeFeed } from './change-feed';
+import { type CommittedBatch, ProjectionRunner } from './projection-runner';
+
+const REGISTRY = 'projection_registry';
+
+interface RegistryDocument {
+  _id: string;
+  version: number;
+  generation: number;
+  [key: string]: unknown;
+}
+
+export interface RebuildProgress {
+  readonly projection: string;
+  readonly generation: number;
+  readonly eventsProcessed: number;
+  readonly position: bigint;
+  /** The log's head when the rebuild started: the new generation takes over once it gets there. */
+  readonly targetPosition: bigint;
+  readonly eventsPerSecond: number;
+  /** Estimated seconds left, from the positions still to read; null until it can be told. */
+  readonly etaSeconds: number | null;
+  readonly done: boolean;
+}
+
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly generation: number;
+  readonly state: string;
+  readonly position: bigint;
+  readonly headPosition: bigint;
+  /** Age of the oldest event this projection has still to apply; 0 when caught up. */
+  readonly lagMs: number;
+  readonly lastError: string | null;
+  readonly rebuild: RebuildProgress | null;
+}
+
+interface Entry {
+  readonly projection: Projection;
+  version: number;
+  generation: number;
+  /** Runner of the generation that serves reads; null while an outdated one serves. */
+  active: ProjectionRunner | null;
+  rebuild: {
+    runner: ProjectionRunner;
+    generation: number;
+    target: bigint;
+    startedAt: number;
+    startPosition: bigint;
+  } | null;
+}
+
+export interface ProjectionManagerOptions {
+  readonly eventStore: EventStore;
+  readonly readStore: ReadStore;
+  readonly projections: readonly Projection[];
+  readonly changeFeed: ChangeFeed;
+  readonly batchSize: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export class ProjectionManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private switching: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ProjectionManagerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const registry = this.options.readStore.collection<RegistryDocument>(REGISTRY);
+    for (const projection of this.options.projections) {
+      if (this.entries.has(projection.name))
+        throw new Error(`projection ${projection.name} registered twice`);
+      const stored = await registry.findOne({ _id: projection.name });
+      const entry: Entry = {
+        projection,
+        version: stored?.version ?? projection.version,
+        generation: stored?.generation ?? 1,
+        active: null,
+        rebuild: null,
+      };
+      this.entries.set(projection.name, entry);
+      if (!stored) await this.saveRegistry(entry);
+      if (entry.version === projection.version) {
+        entry.active = this.runner(entry, entry.generation);
+        entry.active.start();
+      } else {
+        this.options.logger.info(
+          { projection: projection.name, from: entry.version, to: projection.version },
+          'projection version changed: rebuilding from the log while the old read model serves',
+        );
+        await this.rebuild(projection.name);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.switching;
+    await Promise.all(
+      [...this.entries.values()].flatMap((entry) => [
+        entry.active?.stop(),
+        entry.rebuild?.runner.stop(),
+      ]),
+    );
+  }
+
+  /** The physical collection that serves reads of a projection's logical collection. */
+  collection(logical: string): string {
+    for (const entry of this.entries.values()) {
+      if (entry.projection.collections.includes(logical))
+        return physicalName(logical, entry.generation);
+    }
+    throw new Error(`no projection owns the collection ${logical}`);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Starts rebuilding a projection into a new generation; a rebuild in progress is returned as is. */
+  async rebuild(name: string): Promise<RebuildProgress> {
+    const entry = this.entry(name);
+    if (!entry.rebuild) {
+      const generation = entry.generation + 1;
+      const runner = this.runner(entry, generation);
+      for (const logical of entry.projection.collections) {
+        await this.options.readStore.dropCollection(physicalName(logical, generation));
+      }
+      await this.options.readStore.deleteCheckpoint(runner.name);
+      entry.rebuild = {
+        runner,
+        generation,
+        target: await this.options.eventStore.headPosition(),
+        startedAt: this.now(),
+        startPosition: -1n,
+      };
+      runner.start();
+      this.options.logger.info({ projection: name, generation }, 'rebuild started');
+      await this.switchIfCaughtUp(entry);
+    }
+    return this.rebuildProgress(entry) as RebuildProgress;
+  }
+
+  rebuildProgress(name: string | Entry): RebuildProgress | null {
+    const entry = typeof name === 'string' ? this.entry(name) : name;
+    const rebuild = entry.rebuild;
+    if (!rebuild) return null;
+    const { runner, target, startedAt } = rebuild;
+    const seconds = Math.max((this.now() - startedAt) / 1000, 0.001);
+    const done = runner.position >= target;
+    const covered = Number(runner.position - rebuild.startPosition);
+    const remaining = Number(target - runner.position);
+    return {
+      projection: entry.projection.name,
+      generation: rebuild.generation,
+      eventsProcessed: runner.eventsProcessed,
+      position: runner.position,
+      targetPosition: target,
+      eventsPerSecond: runner.eventsProcessed / seconds,
+      etaSeconds: done ? 0 : covered > 0 ? (remaining / covered) * seconds : null,
+      done,
+    };
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.options.eventStore.headPosition();
+    const statuses: ProjectionStatus[] = [];
+    for (const entry of this.entries.values()) {
+      const runner = entry.active;
+      statuses.push({
+        name: entry.projection.name,
+        version: entry.version,
+        generation: entry.generation,
+        state: runner ? runner.state : 'outdated',
+        position: runner?.position ?? -1n,
+        headPosition: head,
+        lagMs: runner ? await this.lagMs(runner) : await this.lagMs(entry.rebuild?.runner ?? null),
+        lastError: runner?.lastError ?? entry.rebuild?.runner.lastError ?? null,
+        rebuild: this.rebuildProgress(entry),
+      });
+    }
+    return statuses;
+  }
+
+  /**
+   * Waits until every named projection (all by default) reflects the log up to `position`,
+   * or the timeout passes. Resolves true when reached.
+   */
+  async waitForPosition(
+    position: bigint,
+    timeoutMs: number,
+    names?: readonly string[],
+  ): Promise<boolean> {
+    const runners = () =>
+      (names ?? this.names()).map((name) => {
+        const entry = this.entry(name);
+        return entry.active ?? entry.rebuild?.runner ?? null;
+      });
+    const reachedAll = async () => {
+      for (const runner of runners()) {
+        if (!runner || !(await this.reached(runner, position))) return false;
+      }
+      return true;
+    };
+    if (await reachedAll()) return true;
+    return new Promise<boolean>((resolve) => {
+      let checking = false;
+      let settled = false;
+      const finish = (result: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unlisten();
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const unlisten = this.options.changeFeed.listen(() => {
+        if (checking) return;
+        checking = true;
+        reachedAll()
+          .then((reached) => {
+            checking = false;
+            if (reached) finish(true);
+          })
+          .catch(() => finish(false));
+      });
+    });
+  }
+
+  private async reached(runner: ProjectionRunner, position: bigint): Promise<boolean> {
+    if (runner.position >= position) return true;
+    const [next] = await this.options.eventStore.readAll({
+      after: runner.position >= 0n ? runner.position : undefined,
+      maxCount: 1,
+      filter: runner.filter,
+    });
+    return next === undefined || next.position > position;
+  }
+
+  private async lagMs(runner: ProjectionRunner | null): Promise<number> {
+    if (!runner) return 0;
+    const [next] = await this.options.eventStore.readAll({
+      after: runner.position >= 0n ? runner.position : undefined,
+      maxCount: 1,
+      filter: runner.filter,
+    });
+    return next ? Math.max(0, this.now() - next.recordedAt.getTime()) : 0;
+  }
+
+  private runner(entry: Entry, generation: number): ProjectionRunner {
+    const { projection } = entry;
+    return new ProjectionRunner({
+      projection,
+      checkpointName: checkpointName(projection.name, generation),
+      physical: (logical) => physicalName(logical, generation),
+      eventStore: this.options.eventStore,
+      readStore: this.options.readStore,
+      batchSize: this.options.batchSize,
+      logger: this.options.logger,
+      onCommitted: (batch) => this.committed(entry, generation, batch),
+    });
+  }
+
+  private committed(entry: Entry, generation: number, batch: CommittedBatch): void {
+    if (entry.rebuild?.generation === generation) {
+      this.switching = this.switching.then(() => this.switchIfCaughtUp(entry));
+      this.options.changeFeed.publish({ ...batch, changes: [] });
+      return;
+    }
+    this.options.changeFeed.publish(batch);
+  }
+
+  /** Makes a rebuilt generation the one that serves once it has reached the rebuild's target. */
+  private async switchIfCaughtUp(entry: Entry): Promise<void> {
+    const rebuild = entry.rebuild;
+    if (!rebuild || !(await this.reached(rebuild.runner, rebuild.target))) return;
+    const previous = { runner: entry.active, generation: entry.generation };
+    await previous.runner?.stop();
+    entry.generation = rebuild.generation;
+    entry.version = entry.projection.version;
+    entry.active = rebuild.runner;
+    entry.rebuild = null;
+    await this.saveRegistry(entry);
+    for (const logical of entry.projection.collections) {
+      await this.options.readStore.dropCollection(physicalName(logical, previous.generation));
+    }
+    await this.options.readStore.deleteCheckpoint(
+      checkpointName(entry.projection.name, previous.generation),
+    );
+    this.options.logger.info(
+      { projection: entry.projection.name, generation: entry.generation },
+      'rebuild caught up: the new generation serves reads',
+    );
+    // Subscribers re-read from the new collections.
+    this.options.changeFeed.publish({
+      projection: entry.projection.name,
+      position: rebuild.runner.position,
+      events: 0,
+      changes: [],
+    });
+  }
+
+  private async saveRegistry(entry: Entry): Promise<void> {
+    await this.options.readStore.commit({
+      operations: [
+        {
+          kind: 'replaceOne',
+          collection: REGISTRY,
+          document: {
+            _id: entry.projection.name,
+            version: entry.version,
+            generation: entry.generation,
+          },
+        },
+      ],
+    });
+  }
+
+  private entry(name: string): Entry {
+    const entry = this.entries.get(name);
+    if (!entry) throw new UnknownProjectionError(name);
+    return entry;
+  }
+}
+
+export class UnknownProjectionError extends Error {
+  constructor(readonly projection: string) {
+    super(`there is no projection named ${projection}`);
+    this.name = 'UnknownProjectionError';
+  }
+}
+
+export function physicalName(logical: string, generation: number): string {
+  return `${logical}_g${generation}`;
+}
+
+export function checkpointName(projection: string, generation: number): string {
+  return `${projection}@g${generation}`;
+}

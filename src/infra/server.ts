@@ -1,0 +1,258 @@
+/**
+ * The composition root: opens the stores, starts the projections, and serves GraphQL over
+ * HTTP (Apollo Server 5 on express 5) and WebSocket (graphql-ws) on one port and path.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Services, TouchlineContext } from '../graphql/context';
+import { createLoaders } from '../graphql/loaders';
+import { buildTouchlineSchema } from '../graphql/schema';
+import { campaignsProjection } from '../projections/campaigns/campaigns.projection';
+import type { Projection } from '../projections/projection';
+import type { ReadStore } from '../projections/read-store';
+import type { Config } from './config';
+import type { EventStore } from './event-store/event-store';
+import type { Logger } from './logger';
+import { ChangeFeed } from './projections/change-feed';
+import { ProjectionManager } from './projections/projection-manager';
+import { createServices } from './services';
+import { openEventStore, openReadStore } from './stores';
+
+export const projections: readonly Projection[] = [campaignsProjection];
+
+const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const GRAPHQL_PATH = '/graphql';
+const WORKSPACE_HEADER = 'x-touchline-workspace';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  readonly manager: ProjectionManager;
+  readonly eventStore: EventStore;
+  readonly readStore: ReadStore;
+  readonly changeFeed: ChangeFeed;
+  /** Drains HTTP and WebSocket, stops the projections at a checkpoint, closes the stores. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const eventStore = await openEventStore(config.eventStore);
+  const readStore = await openReadStore(config.readStore);
+  const changeFeed = new ChangeFeed();
+  const manager = new ProjectionManager({
+    eventStore,
+    readStore,
+    projections,
+    changeFeed,
+    batchSize: config.projectionBatchSize,
+    logger,
+  });
+  await manager.start();
+  const services = createServices({ config, eventStore, readStore, manager, changeFeed, logger });
+  const schema = await buildTouchlineSchema();
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: config.maxBodyBytes,
+  });
+  const wsCleanup = serveWebSocket(schema, wsServer, services, config);
+
+  const apollo = new ApolloServer<TouchlineContext>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: config.environment === 'development',
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
+    ],
+  });
+  await apollo.start();
+
+  let shuttingDown = false;
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const readiness = await checkReadiness(eventStore, readStore, manager, config.readyMaxLagMs);
+    const ready = readiness.ready && !shuttingDown;
+    res.status(ready ? 200 : 503).json({ ...readiness, ready, shuttingDown });
+  });
+  app.use(
+    GRAPHQL_PATH,
+    (req, res, next) => {
+      try {
+        res.locals.workspaceId = workspaceFrom(req.header(WORKSPACE_HEADER), config);
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) =>
+        createContext(services, res.locals.workspaceId as string, req.header('x-request-id')),
+    }),
+  );
+  app.use(jsonErrors(logger));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+  logger.info(
+    { url, eventStore: config.eventStore.kind, readStore: config.readStore.kind },
+    'touchline is listening',
+  );
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info('shutting down: draining HTTP and WebSocket');
+      const forceClose = setTimeout(() => httpServer.closeAllConnections(), config.shutdownGraceMs);
+      forceClose.unref();
+      for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+      await apollo.stop();
+      clearTimeout(forceClose);
+      await manager.stop();
+      await eventStore.close();
+      await readStore.close();
+      logger.info('stopped');
+    })());
+
+  return { url, port, services, manager, eventStore, readStore, changeFeed, stop };
+}
+
+function createContext(
+  services: Services,
+  workspaceId: string,
+  requestId?: string,
+): TouchlineContext {
+  return {
+    workspaceId,
+    requestId: requestId ?? randomUUID(),
+    services,
+    loaders: createLoaders(services, workspaceId),
+  };
+}
+
+/**
+ * The workspace a request acts in. Until API keys carry it (see the security issue) a
+ * client names it in a header or the WebSocket's connection_init payload.
+ */
+function workspaceFrom(value: unknown, config: Config): string {
+  if (value === undefined || value === null || value === '') return config.defaultWorkspaceId;
+  if (typeof value !== 'string' || !WORKSPACE_ID.test(value)) {
+    throw new WorkspaceError();
+  }
+  return value;
+}
+
+class WorkspaceError extends Error {
+  readonly status = 400;
+  readonly code = 'BAD_USER_INPUT';
+  readonly field = WORKSPACE_HEADER;
+  constructor() {
+    super('the workspace id must be 1 to 64 letters, digits, _ or -');
+  }
+}
+
+function serveWebSocket(
+  schema: GraphQLSchema,
+  wsServer: WebSocketServer,
+  services: Services,
+  config: Config,
+) {
+  return useServer<{ workspaceId?: unknown }>(
+    {
+      schema,
+      isProd: config.environment !== 'development',
+      connectionInitWaitTimeout: 10_000,
+      onConnect: (ctx) => {
+        try {
+          workspaceFrom(ctx.connectionParams?.workspaceId, config);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx) =>
+        createContext(services, workspaceFrom(ctx.connectionParams?.workspaceId, config)),
+    },
+    wsServer,
+    30_000,
+  );
+}
+
+/** Express-level failures (bad JSON, oversized bodies, bad headers) answered in GraphQL's error shape. */
+function jsonErrors(logger: Logger): express.ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof WorkspaceError) {
+      res.status(400).json({
+        errors: [{ message: error.message, extensions: { code: error.code, field: error.field } }],
+      });
+      return;
+    }
+    const status = statusOf(error);
+    const known: Record<number, [string, string]> = {
+      400: ['BAD_REQUEST', 'the request body is not valid JSON'],
+      413: ['PAYLOAD_TOO_LARGE', 'the request body is larger than the server accepts'],
+    };
+    const [code, message] = known[status] ?? ['INTERNAL_SERVER_ERROR', 'Internal server error'];
+    if (!known[status]) logger.error({ err: error }, 'unhandled HTTP error');
+    res.status(known[status] ? status : 500).json({ errors: [{ message, extensions: { code } }] });
+  };
+}
+
+function statusOf(error: unknown): number {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'status' in error &&
+    typeof error.status === 'number'
+  ) {
+    return error.status;
+  }
+  return 500;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly eventStore: boolean;
+  readonly readStore: boolean;
+  readonly projections: { name: string; state: string; lagMs: number }[];
+}
+
+async function checkReadiness(
+  eventStore: EventStore,
+  readStore: ReadStore,
+  manager: ProjectionManager,
+  maxLagMs: number,
+): Promise<Readiness> {
+  const [eventStoreUp, readStoreUp] = await Promise.all([eventStore.ping(), readStore.ping()]);
+  const statuses = eventStoreUp ? await manager.status().catch(() => []) : [];
+  const projectionsReady = statuses.every((s) => s.state === 'running' && s.lagMs <= maxLagMs);
+  return {
+    ready: eventStoreUp && readStoreUp && statuses.length > 0 && projectionsReady,
+    eventStore: eventStoreUp,
+    readStore: readStoreUp,
+    projections: statuses.map((s) => ({ name: s.name, state: s.state, lagMs: s.lagMs })),
+  };
+}
