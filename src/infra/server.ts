@@ -74,6 +74,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: config.environment === 'development',
+    // Shutdown is ours (main.ts): Apollo's own handler would re-raise the signal and kill the
+    // process before the projectors stop at a checkpoint.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },

@@ -86,6 +86,11 @@ export interface ReadStore {
   getCheckpoint(name: string): Promise<Checkpoint | null>;
   deleteCheckpoint(name: string): Promise<void>;
   dropCollection(name: string): Promise<void>;
+  /**
+   * Creates ascending compound indexes (field paths) if missing; idempotent. A store that
+   * answers from memory may take them as a hint only.
+   */
+  ensureIndexes(collection: string, indexes: readonly (readonly string[])[]): Promise<void>;
   listCollections(): Promise<string[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -96,6 +96,7 @@ export class ProjectionManager {
       this.entries.set(projection.name, entry);
       if (!stored) await this.saveRegistry(entry);
       if (entry.version === projection.version) {
+        await this.prepareCollections(projection, entry.generation);
         entry.active = this.runner(entry, entry.generation);
         entry.active.start();
       } else {
@@ -141,6 +142,7 @@ export class ProjectionManager {
         await this.options.readStore.dropCollection(physicalName(logical, generation));
       }
       await this.options.readStore.deleteCheckpoint(runner.name);
+      await this.prepareCollections(entry.projection, generation);
       entry.rebuild = {
         runner,
         generation,
@@ -259,6 +261,12 @@ export class ProjectionManager {
       filter: runner.filter,
     });
     return next ? Math.max(0, this.now() - next.recordedAt.getTime()) : 0;
+  }
+
+  private async prepareCollections(projection: Projection, generation: number): Promise<void> {
+    for (const [logical, indexes] of Object.entries(projection.indexes ?? {})) {
+      await this.options.readStore.ensureIndexes(physicalName(logical, generation), indexes);
+    }
   }
 
   private runner(entry: Entry, generation: number): ProjectionRunner {

@@ -134,6 +134,18 @@ export class EmbeddedReadStore implements ReadStore {
     this.sql.deleteCheckpoint.run(name);
   }
 
+  /**
+   * Queries run over the in-memory copy of a collection, with a direct path for `_id`; a
+   * secondary index would cost memory on every write for scans that take milliseconds, so
+   * the projections' index hints are accepted and not built here.
+   */
+  async ensureIndexes(
+    _collection: string,
+    _indexes: readonly (readonly string[])[],
+  ): Promise<void> {
+    this.assertOpen();
+  }
+
   async dropCollection(name: string): Promise<void> {
     this.assertOpen();
     this.sql.deleteCollection.run(name);
