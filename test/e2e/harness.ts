@@ -105,25 +105,29 @@ export async function until(
 }
 
 /** Takes the next `count` values of an async iterator, failing after a bound. */
-export async function take<T>(
+export function take<T>(iterator: AsyncIterator<T>, count: number, timeoutMs = 5000): Promise<T[]> {
+  return takeUntil(iterator, (values) => values.length >= count, timeoutMs);
+}
+
+/** Takes values of an async iterator until `enough` holds for them, failing after a bound. */
+export async function takeUntil<T>(
   iterator: AsyncIterator<T>,
-  count: number,
+  enough: (values: readonly T[]) => boolean,
   timeoutMs = 5000,
 ): Promise<T[]> {
   const values: T[] = [];
   const deadline = Date.now() + timeoutMs;
-  while (values.length < count) {
+  while (!enough(values)) {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`received ${values.length} of ${count} values in time`)),
+        () => reject(new Error(`received ${values.length} values and no more in time`)),
         Math.max(1, deadline - Date.now()),
       );
     });
     try {
       const result = await Promise.race([iterator.next(), timeout]);
-      if (result.done)
-        throw new Error(`the stream ended after ${values.length} of ${count} values`);
+      if (result.done) throw new Error(`the stream ended after ${values.length} values`);
       values.push(result.value);
     } finally {
       clearTimeout(timer);

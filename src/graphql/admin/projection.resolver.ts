@@ -43,29 +43,36 @@ export class ProjectionResolver {
   }
 }
 
+/**
+ * Progress of the rebuild in progress, or of the next one started, ending once it has taken
+ * over: a client may subscribe before or after calling rebuildProjection.
+ */
 async function* rebuildProgress(
   name: string,
   { services }: TouchlineContext,
 ): AsyncGenerator<RebuildProgress> {
-  const names = (await services.projections.status()).map((status) => status.name);
-  if (!names.includes(name)) {
+  const status = (await services.projections.status()).find((candidate) => candidate.name === name);
+  if (!status) {
     throw userError('NOT_FOUND', `there is no projection named ${name}`, {
       field: 'name',
       reason: 'NOT_FOUND',
     });
   }
-  let last = services.projections.rebuildProgress(name);
-  if (last) yield RebuildProgress.from(last);
-  for await (const commit of services.live.commits()) {
-    if (commit.projection !== name) continue;
+  const commits = services.live.commits();
+  const relevant = () => {
     const progress = services.projections.rebuildProgress(name);
-    if (progress) {
-      last = progress;
-      yield RebuildProgress.from(progress);
-    } else if (last) {
-      // The rebuild switched over: the new generation serves.
-      yield RebuildProgress.from({ ...last, position: commit.position, done: true, etaSeconds: 0 });
-      return;
-    }
+    return progress && progress.generation > status.generation ? progress : null;
+  };
+  const current = relevant();
+  if (current) {
+    yield RebuildProgress.from(current);
+    if (current.done) return;
+  }
+  for await (const commit of commits) {
+    if (commit.projection !== name) continue;
+    const progress = relevant();
+    if (!progress) continue;
+    yield RebuildProgress.from(progress);
+    if (progress.done) return;
   }
 }

@@ -70,12 +70,28 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** One stream's part of an `appendMany`. */
+export interface StreamWrite {
+  readonly streamId: string;
+  readonly events: readonly EventToAppend[];
+  readonly expected: ExpectedRevision;
+}
+
 export interface EventStore {
   append(
     streamId: string,
     events: readonly EventToAppend[],
     expected: ExpectedRevision,
   ): Promise<AppendResult>;
+  /**
+   * Appends to many streams in one call (tracking ingestion: one write per message). Each
+   * write has `append`'s semantics, including retries recognised by event id, and results
+   * come back in the writes' order; several writes may name the same stream and are applied
+   * in order. SQLite commits all writes in one transaction (all or nothing); EventStoreDB has
+   * no cross-stream transaction, so a failure may leave earlier writes stored: a retry of
+   * the same writes is safe because each is idempotent.
+   */
+  appendMany(writes: readonly StreamWrite[]): Promise<AppendResult[]>;
   /** The stream's events in revision order; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** A page of the whole log in position order. */

@@ -59,6 +59,8 @@ interface Entry {
     startedAt: number;
     startPosition: bigint;
   } | null;
+  /** The last rebuild that took over, reported with `done: true` once it has. */
+  lastRebuild: RebuildProgress | null;
 }
 
 export interface ProjectionManagerOptions {
@@ -92,6 +94,7 @@ export class ProjectionManager {
         generation: stored?.generation ?? 1,
         active: null,
         rebuild: null,
+        lastRebuild: null,
       };
       this.entries.set(projection.name, entry);
       if (!stored) await this.saveRegistry(entry);
@@ -157,15 +160,15 @@ export class ProjectionManager {
     return this.rebuildProgress(entry) as RebuildProgress;
   }
 
+  /** The rebuild in progress, else the last one that took over (`done: true`), else null. */
   rebuildProgress(name: string | Entry): RebuildProgress | null {
     const entry = typeof name === 'string' ? this.entry(name) : name;
     const rebuild = entry.rebuild;
-    if (!rebuild) return null;
+    if (!rebuild) return entry.lastRebuild;
     const { runner, target, startedAt } = rebuild;
     const seconds = Math.max((this.now() - startedAt) / 1000, 0.001);
-    const done = runner.position >= target;
     const covered = Number(runner.position - rebuild.startPosition);
-    const remaining = Number(target - runner.position);
+    const remaining = Math.max(0, Number(target - runner.position));
     return {
       projection: entry.projection.name,
       generation: rebuild.generation,
@@ -173,8 +176,8 @@ export class ProjectionManager {
       position: runner.position,
       targetPosition: target,
       eventsPerSecond: runner.eventsProcessed / seconds,
-      etaSeconds: done ? 0 : covered > 0 ? (remaining / covered) * seconds : null,
-      done,
+      etaSeconds: covered > 0 ? (remaining / covered) * seconds : null,
+      done: false,
     };
   }
 
@@ -297,11 +300,13 @@ export class ProjectionManager {
     const rebuild = entry.rebuild;
     if (!rebuild || !(await this.reached(rebuild.runner, rebuild.target))) return;
     const previous = { runner: entry.active, generation: entry.generation };
+    const finished = this.rebuildProgress(entry) as RebuildProgress;
     await previous.runner?.stop();
     entry.generation = rebuild.generation;
     entry.version = entry.projection.version;
     entry.active = rebuild.runner;
     entry.rebuild = null;
+    entry.lastRebuild = { ...finished, etaSeconds: 0, done: true };
     await this.saveRegistry(entry);
     for (const logical of entry.projection.collections) {
       await this.options.readStore.dropCollection(physicalName(logical, previous.generation));
