@@ -71,16 +71,26 @@ export interface Checkpoint {
 
 export interface WriteBatch {
   readonly operations: readonly WriteOperation[];
-  /** Stored in the same atomic write as the operations. */
-  readonly checkpoint?: { readonly name: string; readonly position: bigint };
+  /**
+   * Stored in the same atomic write as the operations. `after` is the checkpoint the batch
+   * was read from (`-1n`: none yet); when given, the store refuses the batch unless that is
+   * still the stored checkpoint, so two workers that read the same events cannot both
+   * apply them.
+   */
+  readonly checkpoint?: {
+    readonly name: string;
+    readonly position: bigint;
+    readonly after?: bigint;
+  };
 }
 
 export interface ReadStore {
   collection<T extends Document = Document>(name: string): ReadCollection<T>;
   /**
    * Applies the operations in order and stores the checkpoint, all or nothing. A batch
-   * whose checkpoint is not ahead of the stored one is refused with `StaleCheckpointError`
-   * and changes nothing, so an event is never applied twice.
+   * whose checkpoint is not ahead of the stored one, or whose `after` is not the stored one,
+   * is refused with `StaleCheckpointError` and changes nothing, so an event is never applied
+   * twice.
    */
   commit(batch: WriteBatch): Promise<void>;
   getCheckpoint(name: string): Promise<Checkpoint | null>;

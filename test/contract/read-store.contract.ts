@@ -816,6 +816,47 @@ export function describeReadStoreContract(
         },
       );
 
+      it('refuses a batch read from a checkpoint that has moved on since (two workers, one checkpoint)', async () => {
+        const name = unique('projection');
+        const collection = unique('docs');
+        // Both workers read events 1..3 after "no checkpoint"; the first commits 1..3.
+        await store.commit({
+          operations: [
+            {
+              kind: 'updateOne',
+              collection,
+              filter: { _id: 'n' },
+              update: { $inc: { count: 3 } },
+              upsert: true,
+            },
+          ],
+          checkpoint: { name, position: 3n, after: -1n },
+        });
+        // The second read 1..5 from the same start: accepting it would count 1..3 twice.
+        const overlapping = store.commit({
+          operations: [
+            {
+              kind: 'updateOne',
+              collection,
+              filter: { _id: 'n' },
+              update: { $inc: { count: 5 } },
+              upsert: true,
+            },
+          ],
+          checkpoint: { name, position: 5n, after: -1n },
+        });
+        await expect(overlapping).rejects.toBeInstanceOf(StaleCheckpointError);
+        expect(await everything(collection)).toEqual([{ _id: 'n', count: 3 }]);
+        // Read from the stored checkpoint, the rest goes through.
+        await store.commit({
+          operations: [
+            { kind: 'updateOne', collection, filter: { _id: 'n' }, update: { $inc: { count: 2 } } },
+          ],
+          checkpoint: { name, position: 5n, after: 3n },
+        });
+        expect(await everything(collection)).toEqual([{ _id: 'n', count: 5 }]);
+      });
+
       it('keeps checkpoints of different names apart, and a batch without one touches none', async () => {
         const first = unique('projection');
         const second = unique('projection');

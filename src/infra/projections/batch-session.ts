@@ -38,6 +38,7 @@ export class BatchSession implements ProjectionSession {
   }
 
   delete(collection: string, id: string): void {
+    this.refuseMixing(collection, id);
     this.writtenIn(collection).set(id, null);
     this.noteChange(collection, id, undefined);
   }

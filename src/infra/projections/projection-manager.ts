@@ -155,7 +155,7 @@ export class ProjectionManager {
       };
       runner.start();
       this.options.logger.info({ projection: name, generation }, 'rebuild started');
-      await this.switchIfCaughtUp(entry);
+      await this.queueSwitchCheck(entry);
     }
     return this.rebuildProgress(entry) as RebuildProgress;
   }
@@ -288,11 +288,24 @@ export class ProjectionManager {
 
   private committed(entry: Entry, generation: number, batch: CommittedBatch): void {
     if (entry.rebuild?.generation === generation) {
-      this.switching = this.switching.then(() => this.switchIfCaughtUp(entry));
+      void this.queueSwitchCheck(entry);
       this.options.changeFeed.publish({ ...batch, changes: [] });
       return;
     }
     this.options.changeFeed.publish(batch);
+  }
+
+  /** Switch checks run one at a time, so two can never both retire the same generation. */
+  private queueSwitchCheck(entry: Entry): Promise<void> {
+    this.switching = this.switching
+      .then(() => this.switchIfCaughtUp(entry))
+      .catch((error: unknown) =>
+        this.options.logger.error(
+          { projection: entry.projection.name, err: error },
+          'switching to the rebuilt generation failed',
+        ),
+      );
+    return this.switching;
   }
 
   /** Makes a rebuilt generation the one that serves once it has reached the rebuild's target. */

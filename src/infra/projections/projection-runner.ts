@@ -80,6 +80,8 @@ export class ProjectionRunner {
           after: this.position >= 0n ? this.position : undefined,
           filter: this.filter,
         });
+        // stop() may have come while the checkpoint was read, before there was a subscription to close.
+        if (this.stopping) break;
         this.state = 'running';
         for await (const batch of batches(this.subscription, this.options.batchSize)) {
           await this.apply(batch);
@@ -118,7 +120,7 @@ export class ProjectionRunner {
     const position = events[events.length - 1].position;
     await readStore.commit({
       operations: session.operations(),
-      checkpoint: { name: this.name, position },
+      checkpoint: { name: this.name, position, after: this.position },
     });
     this.position = position;
     this.eventsProcessed += events.length;

@@ -115,8 +115,7 @@ export class EmbeddedReadStore implements ReadStore {
     this.assertOpen();
     // Everything below is synchronous, so no other commit can slip in between the
     // checkpoint guard, the transaction and the cache update.
-    if (batch.checkpoint)
-      this.assertCheckpointAhead(batch.checkpoint.name, batch.checkpoint.position);
+    if (batch.checkpoint) this.assertCheckpointAhead(batch.checkpoint);
     const staged = this.stage(batch.operations);
     this.persist(staged, batch.checkpoint);
     publishToCache(staged);
@@ -210,11 +209,13 @@ export class EmbeddedReadStore implements ReadStore {
     return documents;
   }
 
-  private assertCheckpointAhead(name: string, attempted: bigint): void {
-    const row = this.sql.selectCheckpoint.get(name);
-    if (!row) return;
-    const stored = BigInt(row.position);
-    if (stored >= attempted) throw new StaleCheckpointError(name, stored, attempted);
+  private assertCheckpointAhead(checkpoint: NonNullable<WriteBatch['checkpoint']>): void {
+    const row = this.sql.selectCheckpoint.get(checkpoint.name);
+    const stored = row ? BigInt(row.position) : -1n;
+    const moved = checkpoint.after !== undefined && checkpoint.after !== stored;
+    if (moved || (row && stored >= checkpoint.position)) {
+      throw new StaleCheckpointError(checkpoint.name, stored, checkpoint.position);
+    }
   }
 
   private stage(operations: readonly WriteOperation[]): Map<string, StagedCollection> {

@@ -208,9 +208,9 @@ export class MongoReadStore implements ReadStore {
       { _id: checkpoint.name },
       { session, useBigInt64: true },
     );
-    if (stored === null) return;
-    const storedPosition = decodePosition(stored.position);
-    if (storedPosition >= checkpoint.position) {
+    const storedPosition = stored === null ? -1n : decodePosition(stored.position);
+    const moved = checkpoint.after !== undefined && checkpoint.after !== storedPosition;
+    if (moved || (stored !== null && storedPosition >= checkpoint.position)) {
       // Not a MongoError, so withTransaction aborts the transaction and rethrows it as is.
       throw new StaleCheckpointError(checkpoint.name, storedPosition, checkpoint.position);
     }
