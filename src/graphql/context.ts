@@ -6,6 +6,7 @@ import type DataLoader from 'dataloader';
 import type { CampaignCommand } from '../domain/campaign';
 import type { CampaignState } from '../domain/campaign';
 import type { CampaignDocument } from '../projections/campaigns/campaigns.projection';
+import type { RejectedMessage } from '../domain/tracking/ingestion';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadCollection } from '../projections/read-store';
 
@@ -71,8 +72,24 @@ export interface ProjectionAdmin {
   rebuildProgress(name: string): RebuildProgressView | null;
 }
 
+export interface TrackingOutcome {
+  readonly accepted: number;
+  readonly rejected: readonly RejectedMessage[];
+  readonly position: bigint | null;
+}
+
+export interface TrackingIngestion {
+  /** Parses Segment-style messages and appends the valid ones in one write. */
+  ingest(
+    workspaceId: string,
+    messages: readonly unknown[],
+    options?: { readonly source?: string },
+  ): Promise<TrackingOutcome>;
+}
+
 export interface Services {
   readonly campaigns: CampaignCommands;
+  readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
   readonly live: LiveChanges;
   readonly projections: ProjectionAdmin;

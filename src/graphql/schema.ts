@@ -5,6 +5,7 @@ import { ProjectionResolver } from './admin/projection.resolver';
 import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
 import { mapErrors } from './errors';
 import { scalarsMap } from './shared/scalars';
+import { TrackingResolver } from './tracking/tracking.resolver';
 
 /**
  * Every subscription here names its own `subscribe` function fed by the projector's change
@@ -23,7 +24,12 @@ const noTopicPubSub: PubSub = {
 /** The one schema that serves HTTP and WebSocket. */
 export function buildTouchlineSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignCommandResultResolver, ProjectionResolver],
+    resolvers: [
+      CampaignResolver,
+      CampaignCommandResultResolver,
+      ProjectionResolver,
+      TrackingResolver,
+    ],
     scalarsMap,
     globalMiddlewares: [mapErrors],
     validate: false,

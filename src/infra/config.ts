@@ -21,6 +21,11 @@ export interface Config {
     | { readonly kind: 'mongo'; readonly url: string; readonly database: string };
   /** Workspace used by requests that name none (until API keys carry it). */
   readonly defaultWorkspaceId: string;
+  /** Segment-style write keys of the tracking endpoints: key -> workspace (and the import right). */
+  readonly writeKeys: ReadonlyMap<
+    string,
+    { readonly workspaceId: string; readonly canImport: boolean }
+  >;
   /** Upper bound on how long a query may wait for the projections to reach a position. */
   readonly maxConsistencyWaitMs: number;
   /** `/readyz` fails when a projection's oldest unprocessed event is older than this. */
@@ -56,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
     ['embedded', 'mongo'],
     'embedded',
   );
+  const defaultWorkspaceId = env.TOUCHLINE_DEFAULT_WORKSPACE ?? 'default';
   return {
     environment,
     host: env.TOUCHLINE_HOST ?? '0.0.0.0',
@@ -78,13 +84,46 @@ export function loadConfig(env: Env = process.env): Config {
             url: required(env, 'TOUCHLINE_MONGO_URL'),
             database: env.TOUCHLINE_MONGO_DB ?? 'touchline',
           },
-    defaultWorkspaceId: env.TOUCHLINE_DEFAULT_WORKSPACE ?? 'default',
+    defaultWorkspaceId,
+    writeKeys: writeKeys(env, environment, defaultWorkspaceId),
     maxConsistencyWaitMs: integer(env, 'TOUCHLINE_MAX_CONSISTENCY_WAIT_MS', 5000, 0, 60000),
     readyMaxLagMs: integer(env, 'TOUCHLINE_READY_MAX_LAG_MS', 30000, 0, 86_400_000),
     projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 500, 1, 10000),
     maxBodyBytes: integer(env, 'TOUCHLINE_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'TOUCHLINE_SHUTDOWN_GRACE_MS', 10000, 0, 600000),
   };
+}
+
+/** A development key, so `npm start` can be sent traffic at once; production names its keys. */
+export const DEVELOPMENT_WRITE_KEY = 'dev-write-key';
+
+/**
+ * `TOUCHLINE_WRITE_KEYS`: comma-separated `key=workspace` pairs; `key=workspace:import` also
+ * lets the key send archived messages that keep their receivedAt.
+ */
+function writeKeys(
+  env: Env,
+  environment: Config['environment'],
+  defaultWorkspaceId: string,
+): Config['writeKeys'] {
+  const raw = env.TOUCHLINE_WRITE_KEYS;
+  const keys = new Map<string, { workspaceId: string; canImport: boolean }>();
+  if (raw === undefined || raw.trim() === '') {
+    if (environment !== 'production')
+      keys.set(DEVELOPMENT_WRITE_KEY, { workspaceId: defaultWorkspaceId, canImport: true });
+    return keys;
+  }
+  for (const entry of raw.split(',')) {
+    const match = /^\s*([^=\s]{8,256})=([A-Za-z0-9_-]{1,64})(:import)?\s*$/.exec(entry);
+    if (!match) {
+      throw new ConfigError(
+        'TOUCHLINE_WRITE_KEYS',
+        'must be key=workspace[:import] pairs (keys of 8 or more characters) separated by commas',
+      );
+    }
+    keys.set(match[1], { workspaceId: match[2], canImport: match[3] !== undefined });
+  }
+  return keys;
 }
 
 function required(env: Env, name: string): string {

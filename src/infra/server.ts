@@ -23,6 +23,8 @@ import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
 import { ChangeFeed } from './projections/change-feed';
 import { ProjectionManager } from './projections/projection-manager';
+import { ingestionLimits } from '../domain/tracking/ingestion';
+import { createSegmentRouter } from './ingestion/segment-router';
 import { createServices } from './services';
 import { openEventStore, openReadStore } from './stores';
 
@@ -93,6 +95,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const ready = readiness.ready && !shuttingDown;
     res.status(ready ? 200 : 503).json({ ...readiness, ready, shuttingDown });
   });
+  app.use(
+    createSegmentRouter({
+      eventStore,
+      writeKeys: config.writeKeys,
+      maxBatchBytes: Math.min(config.maxBodyBytes, ingestionLimits.batchBytes),
+      clock: () => new Date(),
+      newId: randomUUID,
+      logger,
+    }),
+  );
   app.use(
     GRAPHQL_PATH,
     (req, res, next) => {

@@ -8,6 +8,7 @@ import type { Services } from '../graphql/context';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { CommandHandler } from './commands/command-handler';
+import { TrackingService } from './ingestion/tracking-service';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
@@ -44,6 +45,12 @@ export function createServices(deps: ServiceDependencies): Services {
         return state;
       },
     },
+    tracking: new TrackingService({
+      eventStore: deps.eventStore,
+      clock: () => new Date(),
+      newId: randomUUID,
+      logger,
+    }),
     readModels: {
       collection: <T extends Document>(logical: string) =>
         readStore.collection<T>(manager.collection(logical)),

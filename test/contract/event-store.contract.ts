@@ -352,6 +352,104 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('appendMany', () => {
+      it('appends to several streams and answers each write in order', async () => {
+        const names = uniqueNames('many');
+        const type = names.type('Tracked');
+        const start = await store.headPosition();
+        const writes = ['a', 'b', 'c'].map((stream, n) => ({
+          streamId: names.stream(stream),
+          events: [newEvent(type, { n })],
+          expected: ExpectedRevision.any,
+        }));
+
+        const results = await store.appendMany(writes);
+
+        const log = await store.readAll({ after: start, filter: { eventTypes: [type] } });
+        expect(idsOf(log)).toEqual(idsOf(writes.flatMap((write) => write.events)));
+        expect(log.map((event) => event.streamId)).toEqual(writes.map((write) => write.streamId));
+        expect(results).toEqual(
+          log.map((event) => ({ nextRevision: 0n, position: event.position })),
+        );
+        expectStrictlyIncreasing(results.map((result) => result.position));
+      });
+
+      it('applies writes to the same stream in order, with consecutive revisions', async () => {
+        const names = uniqueNames('many-same');
+        const [first, second, third] = [names.type('A'), names.type('B'), names.type('C')];
+        await store.append(names.stream(), [newEvent(first)], ExpectedRevision.noStream);
+        const writes = [
+          { streamId: names.stream(), events: [newEvent(second)], expected: ExpectedRevision.any },
+          {
+            streamId: names.stream('other'),
+            events: [newEvent(second)],
+            expected: ExpectedRevision.noStream,
+          },
+          {
+            streamId: names.stream(),
+            events: [newEvent(third), newEvent(third)],
+            // Sees the write above, made earlier in the same call.
+            expected: ExpectedRevision.exact(1n),
+          },
+        ];
+
+        const results = await store.appendMany(writes);
+
+        const stream = await store.readStream(names.stream());
+        expect(stream.map((event) => event.revision)).toEqual([0n, 1n, 2n, 3n]);
+        expect(stream.map((event) => event.type)).toEqual([first, second, third, third]);
+        expect(results.map((result) => result.nextRevision)).toEqual([1n, 0n, 3n]);
+        expect(results[2]?.position).toBe(stream[3]?.position);
+      });
+
+      it('stores a retried call once and answers the same results', async () => {
+        const names = uniqueNames('many-retry');
+        const type = names.type('Tracked');
+        const start = await store.headPosition();
+        const writes = ['a', 'b', 'a'].map((stream, n) => ({
+          streamId: names.stream(stream),
+          events: [newEvent(type, { n })],
+          expected: ExpectedRevision.any,
+        }));
+
+        const first = await store.appendMany(writes);
+        const retry = await store.appendMany(writes);
+
+        expect(retry).toEqual(first);
+        const log = await store.readAll({ after: start, filter: { eventTypes: [type] } });
+        expect(idsOf(log)).toEqual(idsOf(writes.flatMap((write) => write.events)));
+      });
+
+      it('refuses a write whose expected revision does not hold', async () => {
+        const names = uniqueNames('many-conflict');
+        await store.append(names.stream(), [newEvent(names.type('A'))], ExpectedRevision.noStream);
+
+        const error = await expectRejection(
+          store.appendMany([
+            {
+              streamId: names.stream('fresh'),
+              events: [newEvent(names.type('B'))],
+              expected: ExpectedRevision.any,
+            },
+            {
+              streamId: names.stream(),
+              events: [newEvent(names.type('C'))],
+              expected: ExpectedRevision.noStream,
+            },
+          ]),
+          WrongExpectedRevisionError,
+        );
+
+        expect(error.streamId).toBe(names.stream());
+        expect(error.actual).toBe(0n);
+        expect(await store.readStream(names.stream())).toHaveLength(1);
+      });
+
+      it('answers an empty call with no results', async () => {
+        await expect(store.appendMany([])).resolves.toEqual([]);
+      });
+    });
+
     describe('readAll', () => {
       it('reads the log after a position (exclusive), in append order across streams', async () => {
         const names = uniqueNames('all');

@@ -36,6 +36,7 @@ import type {
   EventToAppend,
   ReadAllOptions,
   ReadStreamOptions,
+  StreamWrite,
   SubscribeOptions,
 } from './event-store';
 import {
@@ -140,9 +141,39 @@ export class EsdbEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     this.#assertOpen();
-    assertStreamId(streamId);
-    assertEventsToAppend(events);
-    toEsdbExpectedRevision(expected); // validates it before anything is read or written
+    assertWrite({ streamId, events, expected });
+    return this.#appendChecked(streamId, events, expected);
+  }
+
+  /**
+   * EventStoreDB has no transaction across streams, so the writes go one after another, in
+   * order, each with `append`'s idempotency: when one fails, the earlier ones stay stored,
+   * the later ones are not tried, and a retry of the whole call stores only what is missing.
+   * Consecutive writes to one stream are not merged into one append: a merged batch would
+   * no longer be recognised as the retry of writes that were stored separately.
+   */
+  async appendMany(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    this.#assertOpen();
+    if (!Array.isArray(writes)) throw new TypeError('appendMany: writes must be an array');
+    // Every write is checked before the first one is sent: a malformed call stores nothing.
+    writes.forEach((write, index) => {
+      if (typeof write !== 'object' || write === null) {
+        throw new TypeError(`appendMany: write #${index} must be an object`);
+      }
+      assertWrite(write);
+    });
+    const results: AppendResult[] = [];
+    for (const { streamId, events, expected } of writes) {
+      results.push(await this.#appendChecked(streamId, events, expected));
+    }
+    return results;
+  }
+
+  async #appendChecked(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     if (events.length === 0) return this.#appendNothing(streamId, expected);
     if (expected.kind === 'exact' || expected.kind === 'no_stream') {
       return this.#appendAt(streamId, events, expected);
@@ -423,6 +454,13 @@ export class EsdbEventStore implements EventStore {
     }
     return position;
   }
+}
+
+/** Checks one write before anything is read or written. */
+function assertWrite({ streamId, events, expected }: StreamWrite): void {
+  assertStreamId(streamId);
+  assertEventsToAppend(events);
+  toEsdbExpectedRevision(expected);
 }
 
 /** The expectation that appends right after the revision just read. */

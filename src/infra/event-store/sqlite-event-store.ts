@@ -17,6 +17,7 @@ import {
   type ExpectedRevision,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type StreamWrite,
   type SubscribeOptions,
 } from './event-store';
 
@@ -92,6 +93,13 @@ interface PreparedEvent {
   readonly metadata: string;
 }
 
+/** One stream's part of an append, checked and serialised. */
+interface PreparedWrite {
+  readonly streamId: string;
+  readonly events: readonly PreparedEvent[];
+  readonly expected: ExpectedRevision;
+}
+
 /** What an append answers, and whether it wrote anything (a retry or an empty batch does not). */
 interface AppendOutcome {
   readonly result: AppendResult;
@@ -120,11 +128,7 @@ export class SqliteEventStore implements EventStore {
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: Database.Transaction<
-    (
-      streamId: string,
-      events: readonly PreparedEvent[],
-      expected: ExpectedRevision,
-    ) => AppendOutcome
+    (writes: readonly PreparedWrite[]) => AppendOutcome[]
   >;
   private isClosed = false;
 
@@ -134,9 +138,11 @@ export class SqliteEventStore implements EventStore {
     private readonly subscriptionPageSize: number,
   ) {
     this.statements = prepareStatements(db);
-    this.appendTransaction = db.transaction((streamId, events, expected) =>
-      this.appendInTransaction(streamId, events, expected),
-    );
+    this.appendTransaction = db.transaction((writes) => {
+      // One record time for the whole commit: these events became durable together.
+      const recordedAt = Date.now();
+      return writes.map((write) => this.appendInTransaction(write, recordedAt));
+    });
   }
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -166,14 +172,19 @@ export class SqliteEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     this.assertOpen();
-    assertStreamId(streamId);
-    assertExpectedRevision(expected);
-    const prepared = prepareEvents(events);
-    // IMMEDIATE takes the write lock before reading the stream's revision, so a writer in
-    // another process cannot slip in between the check and the insert.
-    const outcome = this.appendTransaction.immediate(streamId, prepared, expected);
-    if (outcome.written) this.notifyAppend();
-    return outcome.result;
+    const [result] = this.commit([prepareWrite({ streamId, events, expected }, 'append')]);
+    return result as AppendResult;
+  }
+
+  async appendMany(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    this.assertOpen();
+    if (!Array.isArray(writes)) throw new TypeError('appendMany: writes must be an array');
+    // Every write is checked before the transaction starts: a malformed one stores nothing.
+    const prepared = writes.map((write, index) =>
+      prepareWrite(write, `appendMany: write #${index}`),
+    );
+    if (prepared.length === 0) return [];
+    return this.commit(prepared);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -238,10 +249,20 @@ export class SqliteEventStore implements EventStore {
     this.db.close();
   }
 
+  /**
+   * Applies the writes in one transaction, all or nothing. IMMEDIATE takes the write lock
+   * before any stream's revision is read, so a writer in another process cannot slip in
+   * between a check and its insert.
+   */
+  private commit(writes: readonly PreparedWrite[]): AppendResult[] {
+    const outcomes = this.appendTransaction.immediate(writes);
+    if (outcomes.some((outcome) => outcome.written)) this.notifyAppend();
+    return outcomes.map((outcome) => outcome.result);
+  }
+
   private appendInTransaction(
-    streamId: string,
-    events: readonly PreparedEvent[],
-    expected: ExpectedRevision,
+    { streamId, events, expected }: PreparedWrite,
+    recordedAt: number,
   ): AppendOutcome {
     const retried = this.findRetriedAppend(streamId, events);
     if (retried) return { result: retried, written: false };
@@ -257,7 +278,6 @@ export class SqliteEventStore implements EventStore {
       };
     }
 
-    const recordedAt = Date.now();
     let revision = current;
     let position = 0n;
     for (const event of events) {
@@ -504,11 +524,24 @@ function validateOptions(options: SqliteEventStoreOptions): Required<SqliteEvent
   return settings;
 }
 
-function prepareEvents(events: readonly EventToAppend[]): PreparedEvent[] {
-  if (!Array.isArray(events)) throw new TypeError('append: events must be an array');
+function prepareWrite(write: StreamWrite, where: string): PreparedWrite {
+  if (typeof write !== 'object' || write === null) {
+    throw new TypeError(`${where} must be an object`);
+  }
+  assertStreamId(write.streamId);
+  assertExpectedRevision(write.expected);
+  return {
+    streamId: write.streamId,
+    events: prepareEvents(write.events, where),
+    expected: write.expected,
+  };
+}
+
+function prepareEvents(events: readonly EventToAppend[], context: string): PreparedEvent[] {
+  if (!Array.isArray(events)) throw new TypeError(`${context}: events must be an array`);
   const seen = new Set<string>();
   return events.map((event, index) => {
-    const where = `append: event #${index}`;
+    const where = `${context}: event #${index}`;
     if (typeof event?.eventId !== 'string' || event.eventId.length === 0) {
       throw new TypeError(`${where} needs a non-empty eventId`);
     }

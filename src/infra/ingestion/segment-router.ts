@@ -1,0 +1,225 @@
+/**
+ * The Segment-compatible tracking HTTP API, so existing Segment SDKs and integrations can
+ * send to Touchline by changing only their host: `POST /v1/track`, `/v1/identify`,
+ * `/v1/page`, `/v1/screen`, `/v1/alias` (one message), `/v1/batch` (several) and
+ * `/v1/import` (a batch of archived messages; keeps their receivedAt when the key may import).
+ *
+ * Auth, as Segment accepts it: the write key as the HTTP Basic user with an empty password
+ * (what the SDKs send), `Authorization: Bearer <key>`, or a `writeKey` field in the body.
+ *
+ * Answers: 200 `{ success: true, accepted, rejected: [{ index, messageId, field, reason,
+ * message }], position }`. Segment SDKs only look at the status, so a batch whose messages
+ * are all rejected is still a 200 with `accepted: 0` (retrying it would not help), while a
+ * malformed body, or an invalid message sent to a single-message endpoint, is a 400. Other
+ * errors have GraphQL's shape: `{ errors: [{ message, extensions: { code } }] }`.
+ */
+import type { IncomingMessage } from 'node:http';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { ValidationError } from '../../domain/shared/errors';
+import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
+import type { EventStore } from '../event-store/event-store';
+import type { Logger } from '../logger';
+import { TrackingService, type IngestResult } from './tracking-service';
+
+export interface WriteKeyGrant {
+  readonly workspaceId: string;
+  /** May send archived messages to `/v1/import` with their original receivedAt. */
+  readonly canImport: boolean;
+}
+
+export interface SegmentRouterDependencies {
+  readonly eventStore: EventStore;
+  readonly writeKeys: ReadonlyMap<string, WriteKeyGrant>;
+  /**
+   * Largest `/v1/batch` and `/v1/import` body, at most Segment's 500 KiB
+   * (`ingestionLimits.batchBytes`); single messages are capped at 32 KiB.
+   */
+  readonly maxBatchBytes: number;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly logger: Logger;
+}
+
+const singleCalls: readonly CallType[] = ['track', 'identify', 'page', 'screen', 'alias'];
+
+type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'BAD_USER_INPUT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** Raised inside the router and answered by its own error handler. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { field?: string; reason?: string } = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function createSegmentRouter(deps: SegmentRouterDependencies): express.Router {
+  const { writeKeys, logger } = deps;
+  const tracking = new TrackingService(deps);
+  const router = express.Router();
+  const bodySizes = new WeakMap<IncomingMessage, number>();
+  /**
+   * Every content type is read as JSON: browser SDKs send `text/plain` to avoid a CORS
+   * preflight. body-parser stops reading at the limit and inflates gzip bodies.
+   */
+  const json = (limit: number) =>
+    express.json({
+      limit,
+      type: () => true,
+      verify: (req, _res, buffer) => bodySizes.set(req, buffer.length),
+    });
+
+  for (const type of singleCalls) {
+    router.post(
+      `/v1/${type}`,
+      checkHeaderKey,
+      json(Math.min(ingestionLimits.messageBytes, deps.maxBatchBytes)),
+      async (req: Request, res: Response) => {
+        const { grant, message } = authorise(req, res);
+        const result = await tracking.ingestMessage(grant.workspaceId, message, type);
+        res.json(answer(result));
+      },
+    );
+  }
+
+  for (const endpoint of ['batch', 'import'] as const) {
+    router.post(
+      `/v1/${endpoint}`,
+      checkHeaderKey,
+      // The parser refuses batches over its own limit: a larger body is never worth reading.
+      json(Math.min(ingestionLimits.batchBytes, deps.maxBatchBytes)),
+      async (req: Request, res: Response) => {
+        const { grant, message } = authorise(req, res);
+        const result = await tracking.ingestBatch(grant.workspaceId, message, {
+          keepReceivedAt: endpoint === 'import' && grant.canImport,
+          bodyBytes: bodySizes.get(req),
+        });
+        if (result.rejected.length > 0) {
+          logger.debug(
+            { workspaceId: grant.workspaceId, endpoint, rejected: result.rejected.length },
+            'tracking messages rejected',
+          );
+        }
+        res.json(answer(result));
+      },
+    );
+  }
+
+  router.use(answerErrors(logger));
+  return router;
+
+  /** A key in the Authorization header is checked before the body is read. */
+  function checkHeaderKey(req: Request, res: Response, next: NextFunction): void {
+    const header = req.header('authorization');
+    if (header === undefined || header.trim() === '') return next();
+    const grant = writeKeys.get(keyFromHeader(header) ?? '');
+    if (!grant) return next(unauthenticated('the write key is not valid'));
+    res.locals.grant = grant;
+    next();
+  }
+
+  /** The grant of the header's key, else of the body's `writeKey`; the body without it. */
+  function authorise(req: Request, res: Response): { grant: WriteKeyGrant; message: unknown } {
+    const body: unknown = req.body;
+    // body-parser reads an empty body as `{}`: refused like a missing one.
+    const empty = (bodySizes.get(req) ?? 0) === 0;
+    if (empty || typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
+    }
+    const { writeKey, ...message } = body as { writeKey?: unknown };
+    const grant =
+      (res.locals.grant as WriteKeyGrant | undefined) ??
+      (typeof writeKey === 'string' ? writeKeys.get(writeKey) : undefined);
+    if (!grant) {
+      throw unauthenticated(
+        writeKey === undefined
+          ? 'a write key is required: send it as the Basic auth user, a Bearer token or `writeKey`'
+          : 'the write key is not valid',
+      );
+    }
+    return { grant, message };
+  }
+}
+
+/** The key of `Basic base64(key:)` or `Bearer key`; undefined for any other scheme. */
+function keyFromHeader(header: string): string | undefined {
+  const [scheme, credentials] = header.trim().split(/\s+/, 2);
+  if (!credentials) return undefined;
+  if (/^bearer$/i.test(scheme ?? '')) return credentials;
+  if (!/^basic$/i.test(scheme ?? '')) return undefined;
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? decoded : decoded.slice(0, colon);
+}
+
+function unauthenticated(message: string): HttpError {
+  return new HttpError(401, 'UNAUTHENTICATED', message);
+}
+
+function answer(result: IngestResult) {
+  return {
+    success: true,
+    accepted: result.accepted,
+    rejected: result.rejected,
+    position: result.position === null ? null : result.position.toString(),
+  };
+}
+
+/**
+ * Body-parser failures, invalid messages and auth failures answered here, so the router
+ * works without the server's generic handler; anything else is logged and masked.
+ */
+function answerErrors(logger: Logger): express.ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = toHttpError(error);
+    if (!known) logger.error({ err: error }, 'tracking ingestion failed');
+    const { status, code, message, details } =
+      known ?? new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="touchline"');
+    res.status(status).json({
+      errors: [
+        {
+          message,
+          extensions: {
+            code,
+            ...(details.field && { field: details.field }),
+            ...(details.reason && { reason: details.reason }),
+          },
+        },
+      ],
+    });
+  };
+}
+
+function toHttpError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof ValidationError) {
+    return new HttpError(400, 'BAD_USER_INPUT', error.message, {
+      field: error.field,
+      reason: error.reason,
+    });
+  }
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') {
+    return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than accepted');
+  }
+  if (type === 'entity.parse.failed') {
+    return new HttpError(400, 'BAD_REQUEST', 'the request body is not valid JSON');
+  }
+  // Other body-parser refusals (unsupported encoding or charset, aborted request).
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpError(status, 'BAD_REQUEST', 'the request body could not be read');
+  }
+  return undefined;
+}

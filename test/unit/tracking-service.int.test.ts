@@ -1,0 +1,128 @@
+/**
+ * Tracking ingestion behind both the HTTP router and GraphQL: parse, then one appendMany,
+ * against the embedded event store.
+ */
+import { ValidationError } from '../../src/domain/shared/errors';
+import { contactStreamId } from '../../src/domain/tracking/tracking.events';
+import {
+  DuplicateEventError,
+  type EventStore,
+  type StreamWrite,
+} from '../../src/infra/event-store/event-store';
+import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
+import { trackingEventId } from '../../src/infra/ingestion/tracking-event-id';
+import { TrackingService } from '../../src/infra/ingestion/tracking-service';
+import { createLogger } from '../../src/infra/logger';
+
+const NOW = new Date('2025-03-01T12:00:00.000Z');
+
+function serviceOn(eventStore: EventStore): TrackingService {
+  let ids = 0;
+  return new TrackingService({
+    eventStore,
+    clock: () => NOW,
+    newId: () => `generated-${++ids}`,
+    logger: createLogger('silent'),
+  });
+}
+
+describe('TrackingService', () => {
+  let store: SqliteEventStore;
+  let service: TrackingService;
+
+  beforeEach(() => {
+    store = SqliteEventStore.open({ path: ':memory:', synchronous: 'NORMAL' });
+    service = serviceOn(store);
+  });
+
+  afterEach(() => store.close());
+
+  it('stores accepted messages in one appendMany and answers the last position', async () => {
+    const appendMany = jest.spyOn(store, 'appendMany');
+
+    const result = await service.ingest(
+      'ws1',
+      [
+        { type: 'page', anonymousId: 'a1', messageId: 'm1' },
+        { type: 'track', userId: 'u1', messageId: 'm2' },
+        { type: 'track', userId: 'u1', event: 'Signed Up', messageId: 'm3' },
+      ],
+      { source: 'graphql' },
+    );
+
+    const log = await store.readAll();
+    expect(appendMany).toHaveBeenCalledTimes(1);
+    expect(result).toEqual({
+      accepted: 2,
+      rejected: [expect.objectContaining({ index: 1, messageId: 'm2', reason: 'MISSING_EVENT' })],
+      position: log[1]?.position,
+    });
+    expect(log.map((event) => [event.streamId, event.eventId, event.metadata])).toEqual([
+      [
+        contactStreamId('ws1', 'a1'),
+        trackingEventId('ws1', 'm1'),
+        { workspaceId: 'ws1', schemaVersion: 1, messageId: 'm1', source: 'graphql' },
+      ],
+      [
+        contactStreamId('ws1', 'u1'),
+        trackingEventId('ws1', 'm3'),
+        { workspaceId: 'ws1', schemaVersion: 1, messageId: 'm3', source: 'graphql' },
+      ],
+    ]);
+  });
+
+  it('keeps one workspace apart from another under the same messageId', async () => {
+    const message = { type: 'track', userId: 'u1', event: 'Signed Up', messageId: 'same' };
+
+    await service.ingest('ws1', [message]);
+    await service.ingest('ws2', [message]);
+
+    expect(await store.readStream(contactStreamId('ws1', 'u1'))).toHaveLength(1);
+    expect(await store.readStream(contactStreamId('ws2', 'u1'))).toHaveLength(1);
+  });
+
+  it('refuses a messageId reused for another person within one call, keeping the first', async () => {
+    const result = await service.ingest('ws1', [
+      { type: 'track', userId: 'u1', event: 'A', messageId: 'dup' },
+      { type: 'track', userId: 'u1', event: 'A', messageId: 'dup' },
+      { type: 'track', userId: 'u2', event: 'B', messageId: 'dup' },
+    ]);
+
+    expect(result.accepted).toBe(2);
+    expect(result.rejected).toEqual([
+      expect.objectContaining({ index: 2, field: 'messageId', reason: 'DUPLICATE_MESSAGE_ID' }),
+    ]);
+    expect((await store.readAll()).map((event) => event.streamId)).toEqual([
+      contactStreamId('ws1', 'u1'),
+    ]);
+  });
+
+  it('answers no position and stores nothing when every message is rejected', async () => {
+    const appendMany = jest.spyOn(store, 'appendMany');
+
+    const result = await service.ingest('ws1', [{ type: 'track', event: 'No Id' }]);
+
+    expect(result).toEqual(expect.objectContaining({ accepted: 0, position: null }));
+    expect(appendMany).not.toHaveBeenCalled();
+  });
+
+  it('throws a ValidationError for a malformed batch body or an invalid single message', async () => {
+    await expect(service.ingestBatch('ws1', { batch: 'nope' })).rejects.toThrow(ValidationError);
+    await expect(service.ingestMessage('ws1', { event: 'X' }, 'track')).rejects.toThrow(
+      ValidationError,
+    );
+    expect(await store.headPosition()).toBe(-1n);
+  });
+
+  it('lets a store failure through rather than reporting messages as rejected', async () => {
+    const failing = {
+      appendMany: async (writes: readonly StreamWrite[]) => {
+        throw new DuplicateEventError(`not-${writes[0]?.events[0]?.eventId}`);
+      },
+    } as unknown as EventStore;
+
+    await expect(
+      serviceOn(failing).ingest('ws1', [{ type: 'page', anonymousId: 'a1' }]),
+    ).rejects.toThrow(DuplicateEventError);
+  });
+});
