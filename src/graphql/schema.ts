@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { ProjectionResolver } from './admin/projection.resolver';
 import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
+import { ContactResolver } from './contact/contact.resolver';
 import { mapErrors } from './errors';
 import { scalarsMap } from './shared/scalars';
 import { TrackingResolver } from './tracking/tracking.resolver';
@@ -29,6 +30,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       CampaignCommandResultResolver,
       ProjectionResolver,
       TrackingResolver,
+      ContactResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

@@ -16,6 +16,7 @@ import type { Services, TouchlineContext } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { buildTouchlineSchema } from '../graphql/schema';
 import { campaignsProjection } from '../projections/campaigns/campaigns.projection';
+import { contactsProjection } from '../projections/contacts/contacts.projection';
 import type { Projection } from '../projections/projection';
 import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
@@ -28,7 +29,7 @@ import { createSegmentRouter } from './ingestion/segment-router';
 import { createServices } from './services';
 import { openEventStore, openReadStore } from './stores';
 
-export const projections: readonly Projection[] = [campaignsProjection];
+export const projections: readonly Projection[] = [campaignsProjection, contactsProjection];
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';
