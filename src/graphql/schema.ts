@@ -2,7 +2,12 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { ProjectionResolver } from './admin/projection.resolver';
+import { BudgetResolver } from './budget/budget.resolver';
 import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
+import {
+  CampaignMetricsResolver,
+  CampaignMetricsSummaryResolver,
+} from './campaign-metrics/campaign-metrics.resolver';
 import { ContactResolver } from './contact/contact.resolver';
 import { mapErrors } from './errors';
 import { scalarsMap } from './shared/scalars';
@@ -31,6 +36,9 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       ProjectionResolver,
       TrackingResolver,
       ContactResolver,
+      CampaignMetricsResolver,
+      CampaignMetricsSummaryResolver,
+      BudgetResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

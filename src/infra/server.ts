@@ -16,6 +16,7 @@ import type { Services, TouchlineContext } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { buildTouchlineSchema } from '../graphql/schema';
 import { campaignsProjection } from '../projections/campaigns/campaigns.projection';
+import { campaignMetricsProjection } from '../projections/campaign-metrics/campaign-metrics.projection';
 import { contactsProjection } from '../projections/contacts/contacts.projection';
 import type { Projection } from '../projections/projection';
 import type { ReadStore } from '../projections/read-store';
@@ -25,11 +26,18 @@ import type { Logger } from './logger';
 import { ChangeFeed } from './projections/change-feed';
 import { ProjectionManager } from './projections/projection-manager';
 import { ingestionLimits } from '../domain/tracking/ingestion';
+import { CommandHandler } from './commands/command-handler';
+import { createAdReportRouter } from './ingestion/ad-report-router';
 import { createSegmentRouter } from './ingestion/segment-router';
+import { createBudgetGuardRunner } from './process-managers/budget-guard';
 import { createServices } from './services';
 import { openEventStore, openReadStore } from './stores';
 
-export const projections: readonly Projection[] = [campaignsProjection, contactsProjection];
+export const projections: readonly Projection[] = [
+  campaignsProjection,
+  contactsProjection,
+  campaignMetricsProjection,
+];
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';
@@ -62,6 +70,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await manager.start();
   const services = createServices({ config, eventStore, readStore, manager, changeFeed, logger });
   const schema = await buildTouchlineSchema();
+  const budgetGuard = createBudgetGuardRunner({
+    eventStore,
+    readStore,
+    executeCampaignCommand: (command) => services.campaigns.execute(command, {}),
+    batchSize: config.projectionBatchSize,
+    logger,
+  });
+  budgetGuard.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -122,6 +138,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         createContext(services, res.locals.workspaceId as string, req.header('x-request-id')),
     }),
   );
+  app.use(
+    createAdReportRouter({
+      commands: new CommandHandler(eventStore),
+      resolveWorkspace: (value) => workspaceFrom(value, config),
+      maxBodyBytes: config.maxBodyBytes,
+      clock: services.clock,
+      newId: services.newId,
+      logger,
+    }),
+  );
   app.use(jsonErrors(logger));
 
   await new Promise<void>((resolve, reject) => {
@@ -146,6 +172,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       for (const client of wsServer.clients) client.close(1001, 'server shutting down');
       await apollo.stop();
       clearTimeout(forceClose);
+      await budgetGuard.stop();
       await manager.stop();
       await eventStore.close();
       await readStore.close();

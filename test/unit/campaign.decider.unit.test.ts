@@ -543,6 +543,7 @@ describe('PauseCampaign', () => {
       launchedAt: '2025-02-03T00:00:00.000Z',
       pausedAt: '2025-02-04T00:00:00.000Z',
       pauseReason: 'creative review',
+      spend: { adReports: new Map(), entries: new Map(), total: null, thresholdsReached: [] },
     });
   });
 });
@@ -728,5 +729,363 @@ describe('campaignStreamId', () => {
     const error = domainErrorOf(() => campaignStreamId(workspaceId, id));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({ field, reason: 'INVALID_ID' });
+  });
+});
+
+// ---- spend and budget thresholds -------------------------------------------------------------
+
+const budgetOf1000 = { amountMinor: 100000, currency: 'USD' };
+const withBudget = (budget: CampaignCreated['data']['budget'] = budgetOf1000) => [
+  created({ budget }),
+  launched,
+];
+
+const spendCommand = {
+  importAdReport: (
+    data: Partial<Extract<CampaignCommand, { type: 'ImportAdReport' }>['data']> = {},
+  ): CampaignCommand => ({
+    type: 'ImportAdReport',
+    data: {
+      campaignId,
+      channel: 'PAID_SEARCH',
+      day: '2025-03-01',
+      source: 'google-ads',
+      impressions: 10000,
+      clicks: 250,
+      spend: { amount: '400.00', currency: 'USD' },
+      ...data,
+    },
+    metadata,
+  }),
+  recordSpend: (
+    data: Partial<Extract<CampaignCommand, { type: 'RecordSpend' }>['data']> = {},
+  ): CampaignCommand => ({
+    type: 'RecordSpend',
+    data: {
+      campaignId,
+      channel: 'DISPLAY',
+      day: '2025-03-02',
+      amount: { amount: '100', currency: 'USD' },
+      entryId: 'invoice-17',
+      ...data,
+    },
+    metadata,
+  }),
+  threshold: (threshold: number): CampaignCommand => ({
+    type: 'RecordBudgetThreshold',
+    data: { campaignId, threshold },
+    metadata,
+  }),
+};
+
+/** The events that follow from running `actions` one after the other on `events`. */
+function afterAll(events: readonly CampaignEvent[], actions: readonly CampaignCommand[]) {
+  return actions.reduce<CampaignEvent[]>(
+    (history, action) => [...history, ...when(history, action)],
+    [...events],
+  );
+}
+
+function spentOf(events: readonly CampaignEvent[]) {
+  const state = given(events);
+  return state.status === 'Nonexistent' ? undefined : state.spend.total;
+}
+
+describe('ImportAdReport', () => {
+  it('given an active campaign, when a row is imported, then AdReportImported with no previous row', () => {
+    const events = when(
+      withBudget(),
+      spendCommand.importAdReport({ spend: { amount: '400.5', currency: 'usd' } }),
+    );
+    expect(events).toEqual([
+      {
+        type: 'AdReportImported',
+        data: {
+          campaignId,
+          channel: 'PAID_SEARCH',
+          day: '2025-03-01',
+          source: 'google-ads',
+          impressions: 10000,
+          clicks: 250,
+          spend: { amountMinor: 40050, currency: 'USD' },
+          previous: null,
+          importedAt: nowIso,
+        },
+      },
+    ]);
+    expect(spentOf([...withBudget(), ...events])).toEqual({ amountMinor: 40050, currency: 'USD' });
+  });
+
+  it('given a row, when the platform restates it, then the event carries the replaced row and the total replaces it', () => {
+    const first = afterAll(withBudget(), [spendCommand.importAdReport()]);
+    const restated = when(
+      first,
+      spendCommand.importAdReport({
+        impressions: 12000,
+        clicks: 300,
+        spend: { amount: '450', currency: 'USD' },
+      }),
+    );
+    expect(restated).toHaveLength(1);
+    expect(restated[0].data).toMatchObject({
+      impressions: 12000,
+      clicks: 300,
+      spend: { amountMinor: 45000, currency: 'USD' },
+      previous: { impressions: 10000, clicks: 250, spend: { amountMinor: 40000, currency: 'USD' } },
+    });
+    expect(spentOf([...first, ...restated])).toEqual({ amountMinor: 45000, currency: 'USD' });
+  });
+
+  it('given a row, when the same figures are imported again, then no event', () => {
+    const first = afterAll(withBudget(), [spendCommand.importAdReport()]);
+    expect(
+      when(first, spendCommand.importAdReport({ spend: { amount: '400', currency: 'usd' } })),
+    ).toEqual([]);
+  });
+
+  it('given a row, when another source, channel or day is imported, then both rows count', () => {
+    const events = afterAll(withBudget(), [
+      spendCommand.importAdReport(),
+      spendCommand.importAdReport({ source: 'meta-ads' }),
+      spendCommand.importAdReport({ channel: 'DISPLAY' }),
+      spendCommand.importAdReport({ day: '2025-03-02' }),
+    ]);
+    const imported = events.filter((event) => event.type === 'AdReportImported');
+    expect(imported.map((event) => event.data)).toEqual(
+      imported.map(() => expect.objectContaining({ previous: null })),
+    );
+    expect(spentOf(events)).toEqual({ amountMinor: 160000, currency: 'USD' });
+  });
+
+  it.each<
+    [string, Partial<Extract<CampaignCommand, { type: 'ImportAdReport' }>['data']>, string, string]
+  >([
+    ['an unknown channel', { channel: 'TELEPATHY' }, 'channel', 'UNKNOWN_CHANNEL'],
+    ['a day that does not exist', { day: '2025-02-30' }, 'day', 'INVALID_DATE'],
+    ['a day with a time', { day: '2025-03-01T00:00:00Z' }, 'day', 'INVALID_DATE'],
+    ['a day without leading zeros', { day: '2025-3-1' }, 'day', 'INVALID_DATE'],
+    ['an empty source', { source: '  ' }, 'source', 'REQUIRED'],
+    ['a 101-character source', { source: 's'.repeat(101) }, 'source', 'TOO_LONG'],
+    ['negative impressions', { impressions: -1 }, 'impressions', 'INVALID_COUNT'],
+    ['fractional clicks', { clicks: 1.5 }, 'clicks', 'INVALID_COUNT'],
+    [
+      'a negative spend',
+      { spend: { amount: '-5', currency: 'USD' } },
+      'spend.amount',
+      'NEGATIVE_AMOUNT',
+    ],
+    [
+      'an unknown currency',
+      { spend: { amount: '5', currency: 'XYZ' } },
+      'spend.currency',
+      'UNKNOWN_CURRENCY',
+    ],
+    [
+      'a currency other than the budget',
+      { spend: { amount: '5', currency: 'EUR' } },
+      'spend.currency',
+      'CURRENCY_MISMATCH',
+    ],
+  ])(
+    'given an active campaign, when the row has %s, then BAD_USER_INPUT',
+    (_, data, field, reason) => {
+      const error = rejection(withBudget(), spendCommand.importAdReport(data));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ kind: 'BAD_USER_INPUT', field, reason });
+    },
+  );
+
+  it('given no budget, then the first spend fixes the currency and another one is refused', () => {
+    const history = afterAll(withBudget(null), [
+      spendCommand.importAdReport({ spend: { amount: '10', currency: 'EUR' } }),
+    ]);
+    expect(spentOf(history)).toEqual({ amountMinor: 1000, currency: 'EUR' });
+    expect(
+      rejection(
+        history,
+        spendCommand.importAdReport({ source: 'x', spend: { amount: '1', currency: 'USD' } }),
+      ),
+    ).toMatchObject({ field: 'spend.currency', reason: 'CURRENCY_MISMATCH' });
+  });
+
+  it('given spend in EUR and no budget, when a USD budget is set, then BAD_USER_INPUT CURRENCY_MISMATCH', () => {
+    const history = afterAll(
+      [created({ budget: null })],
+      [spendCommand.importAdReport({ spend: { amount: '10', currency: 'EUR' } })],
+    );
+    expect(
+      rejection(history, command.update({ budget: { amount: '100', currency: 'USD' } })),
+    ).toMatchObject({
+      field: 'budget.currency',
+      reason: 'CURRENCY_MISMATCH',
+    });
+    expect(
+      when(history, command.update({ budget: { amount: '100', currency: 'EUR' } })),
+    ).toHaveLength(1);
+  });
+
+  it.each(['Draft', 'Scheduled', 'Active', 'Paused', 'Completed'] as const)(
+    'given a %s campaign, when a row or an entry comes in, then it is recorded (platforms report late)',
+    (phase) => {
+      expect(when(historyOf[phase], spendCommand.importAdReport())).toHaveLength(1);
+      expect(when(historyOf[phase], spendCommand.recordSpend())).toHaveLength(1);
+    },
+  );
+
+  it('given an archived campaign, then spend is refused; given none, NOT_FOUND', () => {
+    expect(rejection(historyOf.Archived, spendCommand.importAdReport()).message).toBe(
+      'campaign is archived',
+    );
+    expect(rejection(historyOf.Archived, spendCommand.recordSpend())).toBeInstanceOf(
+      IllegalStateError,
+    );
+    expect(rejection([], spendCommand.importAdReport())).toBeInstanceOf(NotFoundError);
+    expect(rejection([], spendCommand.recordSpend())).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('RecordSpend', () => {
+  it('given an active campaign, when spend is recorded, then SpendRecorded and the total adds up', () => {
+    const events = afterAll(withBudget(), [
+      spendCommand.importAdReport(),
+      spendCommand.recordSpend({ note: '  sponsorship invoice ' }),
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: 'SpendRecorded',
+      data: {
+        campaignId,
+        channel: 'DISPLAY',
+        day: '2025-03-02',
+        amount: { amountMinor: 10000, currency: 'USD' },
+        entryId: 'invoice-17',
+        note: 'sponsorship invoice',
+        recordedAt: nowIso,
+      },
+    });
+    expect(spentOf(events)).toEqual({ amountMinor: 50000, currency: 'USD' });
+  });
+
+  it('given an entry, when the same entry comes again, then no event; with other figures, CONFLICT', () => {
+    const history = afterAll(withBudget(), [spendCommand.recordSpend()]);
+    expect(when(history, spendCommand.recordSpend())).toEqual([]);
+    const error = rejection(
+      history,
+      spendCommand.recordSpend({ amount: { amount: '101', currency: 'USD' } }),
+    );
+    expect(error).toBeInstanceOf(IllegalStateError);
+    expect(error).toMatchObject({ kind: 'CONFLICT', reason: 'ENTRY_EXISTS' });
+    expect(when(history, spendCommand.recordSpend({ entryId: 'invoice-18' }))).toHaveLength(1);
+  });
+
+  it.each<
+    [string, Partial<Extract<CampaignCommand, { type: 'RecordSpend' }>['data']>, string, string]
+  >([
+    ['an invalid entry id', { entryId: 'with space' }, 'entryId', 'INVALID_ID'],
+    [
+      'a negative amount',
+      { amount: { amount: '-1', currency: 'USD' } },
+      'amount.amount',
+      'NEGATIVE_AMOUNT',
+    ],
+    [
+      'a currency other than the budget',
+      { amount: { amount: '1', currency: 'GBP' } },
+      'amount.currency',
+      'CURRENCY_MISMATCH',
+    ],
+    ['a 501-character note', { note: 'n'.repeat(501) }, 'note', 'TOO_LONG'],
+    ['an unknown channel', { channel: 'RADIO' }, 'channel', 'UNKNOWN_CHANNEL'],
+  ])(
+    'given an active campaign, when the entry has %s, then BAD_USER_INPUT',
+    (_, data, field, reason) => {
+      expect(rejection(withBudget(), spendCommand.recordSpend(data))).toMatchObject({
+        kind: 'BAD_USER_INPUT',
+        field,
+        reason,
+      });
+    },
+  );
+});
+
+describe('RecordBudgetThreshold', () => {
+  const spending = (amount: string) =>
+    afterAll(withBudget(), [spendCommand.importAdReport({ spend: { amount, currency: 'USD' } })]);
+
+  it('given 75 % spent, when 75 is recorded, then BudgetThresholdReached with spend and budget; a repeat is no event', () => {
+    const history = spending('750');
+    const events = when(history, spendCommand.threshold(75));
+    expect(events).toEqual([
+      {
+        type: 'BudgetThresholdReached',
+        data: {
+          campaignId,
+          threshold: 75,
+          spent: { amountMinor: 75000, currency: 'USD' },
+          budget: budgetOf1000,
+          reachedAt: nowIso,
+        },
+      },
+    ]);
+    expect(when([...history, ...events], spendCommand.threshold(75))).toEqual([]);
+  });
+
+  it('given exactly the budget spent, then 100 is reached', () => {
+    expect(when(spending('1000'), spendCommand.threshold(100))).toHaveLength(1);
+  });
+
+  it.each<[string, () => CampaignEvent[], number]>([
+    ['74.99 % spent', () => spending('749.99'), 75],
+    ['99 % spent', () => spending('990'), 100],
+    ['no spend', () => withBudget(), 75],
+    ['no budget', () => afterAll(withBudget(null), [spendCommand.importAdReport()]), 75],
+  ])(
+    'given %s, when %i is recorded, then CONFLICT THRESHOLD_NOT_REACHED',
+    (_, history, threshold) => {
+      const error = rejection(history(), spendCommand.threshold(threshold));
+      expect(error).toBeInstanceOf(IllegalStateError);
+      expect(error).toMatchObject({ kind: 'CONFLICT', reason: 'THRESHOLD_NOT_REACHED' });
+    },
+  );
+
+  it.each([0, 50, 80, 101])('rejects the threshold %i', (threshold) => {
+    expect(rejection(spending('1000'), spendCommand.threshold(threshold))).toMatchObject({
+      field: 'threshold',
+      reason: 'INVALID_THRESHOLD',
+    });
+  });
+
+  it('given 100 % reached, when the budget is raised, then the thresholds no longer reached are armed again', () => {
+    const exhausted = afterAll(spending('1000'), [
+      spendCommand.threshold(75),
+      spendCommand.threshold(90),
+      spendCommand.threshold(100),
+    ]);
+    const raised = afterAll(exhausted, [
+      command.update({ budget: { amount: '1250', currency: 'USD' } }),
+    ]);
+    const state = given(raised);
+    expect(state.status === 'Nonexistent' ? [] : state.spend.thresholdsReached).toEqual([75]);
+    expect(when(raised, spendCommand.threshold(75))).toEqual([]);
+    expect(rejection(raised, spendCommand.threshold(90))).toMatchObject({
+      reason: 'THRESHOLD_NOT_REACHED',
+    });
+    const spentMore = afterAll(raised, [
+      spendCommand.recordSpend({ amount: { amount: '250', currency: 'USD' } }),
+    ]);
+    expect(when(spentMore, spendCommand.threshold(100))).toHaveLength(1);
+  });
+
+  it('given a threshold reached, when the platform restates the spend lower, then it stays reached', () => {
+    const history = afterAll(spending('800'), [
+      spendCommand.threshold(75),
+      spendCommand.importAdReport({ spend: { amount: '100', currency: 'USD' } }),
+    ]);
+    expect(when(history, spendCommand.threshold(75))).toEqual([]);
+  });
+
+  it('given an archived campaign, then refused', () => {
+    expect(rejection(historyOf.Archived, spendCommand.threshold(75)).message).toBe(
+      'campaign is archived',
+    );
   });
 });

@@ -66,6 +66,39 @@ export type ResumeCampaign = Command<'ResumeCampaign', { readonly campaignId: st
 export type CompleteCampaign = Command<'CompleteCampaign', { readonly campaignId: string }>;
 export type ArchiveCampaign = Command<'ArchiveCampaign', { readonly campaignId: string }>;
 
+/** One ad platform's figures; `day` is a calendar day `YYYY-MM-DD`, `source` e.g. `google-ads`. */
+export type ImportAdReport = Command<
+  'ImportAdReport',
+  {
+    readonly campaignId: string;
+    readonly channel: string;
+    readonly day: string;
+    readonly source: string;
+    readonly impressions: number;
+    readonly clicks: number;
+    readonly spend: MoneyInput;
+  }
+>;
+
+/** Spend entered by hand; `entryId` is the client's id of the entry, so a retry adds nothing. */
+export type RecordSpend = Command<
+  'RecordSpend',
+  {
+    readonly campaignId: string;
+    readonly channel: string;
+    readonly day: string;
+    readonly amount: MoneyInput;
+    readonly entryId: string;
+    readonly note?: string | null;
+  }
+>;
+
+/** Issued by the budget guard when the spend crosses a threshold (75, 90 or 100 %). */
+export type RecordBudgetThreshold = Command<
+  'RecordBudgetThreshold',
+  { readonly campaignId: string; readonly threshold: number }
+>;
+
 export type CampaignCommand =
   | CreateCampaign
   | UpdateCampaign
@@ -74,4 +107,7 @@ export type CampaignCommand =
   | PauseCampaign
   | ResumeCampaign
   | CompleteCampaign
-  | ArchiveCampaign;
+  | ArchiveCampaign
+  | ImportAdReport
+  | RecordSpend
+  | RecordBudgetThreshold;

@@ -4,7 +4,8 @@
  */
 import { IllegalStateError, NotFoundError, ValidationError } from '../shared/errors';
 import type { CommandMetadata, Decider } from '../shared/events';
-import { formatMoney, type Money } from '../shared/money';
+import { formatMoney, type Money, parseMoney } from '../shared/money';
+import { hasReachedThreshold, isBudgetThreshold } from './budget';
 import type {
   ArchiveCampaign,
   CampaignCommand,
@@ -12,13 +13,18 @@ import type {
   CreateCampaign,
   CreateCampaignData,
   GoalInput,
+  ImportAdReport,
   LaunchCampaign,
   PauseCampaign,
+  RecordBudgetThreshold,
+  RecordSpend,
   ResumeCampaign,
   ScheduleCampaign,
   UpdateCampaign,
 } from './campaign.commands';
 import type {
+  AdReportImported,
+  BudgetThresholdReached,
   CampaignArchived,
   CampaignChanges,
   CampaignCompleted,
@@ -30,24 +36,32 @@ import type {
   CampaignResumed,
   CampaignScheduled,
   CampaignUpdated,
+  SpendRecorded,
 } from './campaign.events';
 import {
   assertEndsAfterStart,
   campaignLimits,
   parseBudget,
+  parseChannel,
   parseChannels,
+  parseCount,
+  parseDay,
   parseDescription,
   parseGoal,
   parseInstant,
   parseName,
   parsePauseReason,
   parseSchedule,
+  parseSource,
+  parseSpendNote,
   parseTags,
 } from './campaign.input';
 import {
+  adReportKey,
   evolve,
   initialState,
   type CampaignProfile,
+  type CampaignSpend,
   type CampaignState,
   type CampaignStatus,
 } from './campaign.state';
@@ -71,6 +85,12 @@ export function decide(command: CampaignCommand, state: CampaignState): Campaign
       return [complete(command, state)];
     case 'ArchiveCampaign':
       return [archive(command, state)];
+    case 'ImportAdReport':
+      return importAdReport(command, state);
+    case 'RecordSpend':
+      return recordSpend(command, state);
+    case 'RecordBudgetThreshold':
+      return recordBudgetThreshold(command, state);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;
@@ -144,6 +164,7 @@ function update({ data, metadata }: UpdateCampaign, state: CampaignState): Campa
   const changes = withoutUnchanged(current.campaign, parseChanges(data));
   if (current.status === 'Active')
     assertSameBudgetCurrency(current.campaign.budget, changes.budget);
+  assertBudgetInSpendCurrency(current.spend.total, changes.budget);
   if (Object.keys(changes).length === 0) return [];
   return [
     {
@@ -231,6 +252,152 @@ function archive({ data, metadata }: ArchiveCampaign, state: CampaignState): Cam
   };
 }
 
+/** Spend keeps coming in after a campaign stops (platforms report late), until it is archived. */
+const spendingPhases = ['Draft', 'Scheduled', 'Active', 'Paused', 'Completed'] as const;
+
+/**
+ * Re-importing a campaign × channel × day × source replaces the earlier row (platforms
+ * restate); the same figures again change nothing.
+ */
+function importAdReport(
+  { data, metadata }: ImportAdReport,
+  state: CampaignState,
+): AdReportImported[] {
+  const { campaign, spend } = requirePhase(
+    state,
+    spendingPhases,
+    'import spend into',
+    data.campaignId,
+  );
+  const channel = parseChannel(data.channel);
+  const day = parseDay(data.day);
+  const source = parseSource(data.source);
+  const figures = {
+    impressions: parseCount(data.impressions, 'impressions'),
+    clicks: parseCount(data.clicks, 'clicks'),
+    spend: parseSpendAmount(data.spend.amount, data.spend.currency, 'spend', campaign, spend),
+  };
+  const previous = spend.adReports.get(adReportKey({ channel, day, source })) ?? null;
+  if (previous !== null && isSameJson(previous, figures)) return [];
+  return [
+    {
+      type: 'AdReportImported',
+      data: {
+        campaignId: data.campaignId,
+        channel,
+        day,
+        source,
+        ...figures,
+        previous,
+        importedAt: timestamp(metadata),
+      },
+    },
+  ];
+}
+
+/** An entry id already recorded with the same figures is a retry; with others, a mistake. */
+function recordSpend({ data, metadata }: RecordSpend, state: CampaignState): SpendRecorded[] {
+  const { campaign, spend } = requirePhase(
+    state,
+    spendingPhases,
+    'record spend on',
+    data.campaignId,
+  );
+  assertValidCampaignId(data.entryId, 'entryId');
+  const entry = {
+    channel: parseChannel(data.channel),
+    day: parseDay(data.day),
+    amount: parseSpendAmount(data.amount.amount, data.amount.currency, 'amount', campaign, spend),
+    note: parseSpendNote(data.note),
+  };
+  const earlier = spend.entries.get(data.entryId);
+  if (earlier !== undefined) {
+    if (isSameJson(earlier, entry)) return [];
+    throw new IllegalStateError(
+      `spend entry ${data.entryId} was already recorded with other figures`,
+      'ENTRY_EXISTS',
+    );
+  }
+  return [
+    {
+      type: 'SpendRecorded',
+      data: {
+        campaignId: data.campaignId,
+        ...entry,
+        entryId: data.entryId,
+        recordedAt: timestamp(metadata),
+      },
+    },
+  ];
+}
+
+/** Once per threshold (and budget): a repeat is no event, a threshold not reached is refused. */
+function recordBudgetThreshold(
+  { data, metadata }: RecordBudgetThreshold,
+  state: CampaignState,
+): BudgetThresholdReached[] {
+  const { campaign, spend } = requirePhase(
+    state,
+    spendingPhases,
+    'record a budget threshold of',
+    data.campaignId,
+  );
+  const { threshold } = data;
+  if (!isBudgetThreshold(threshold)) {
+    throw new ValidationError(
+      'threshold',
+      `threshold must be 75, 90 or 100, got ${threshold}`,
+      'INVALID_THRESHOLD',
+    );
+  }
+  if (spend.thresholdsReached.includes(threshold)) return [];
+  const { budget } = campaign;
+  const spent = spend.total;
+  if (budget === null || spent === null || !hasReachedThreshold(spent, budget, threshold)) {
+    throw new IllegalStateError(
+      budget === null
+        ? 'the campaign has no budget'
+        : `spend ${spent === null ? 'none' : formatMoney(spent)} is below ${threshold} % of the budget ${formatMoney(budget)} ${budget.currency}`,
+      'THRESHOLD_NOT_REACHED',
+    );
+  }
+  return [
+    {
+      type: 'BudgetThresholdReached',
+      data: {
+        campaignId: data.campaignId,
+        threshold,
+        spent,
+        budget,
+        reachedAt: timestamp(metadata),
+      },
+    },
+  ];
+}
+
+/**
+ * Spend is summed, and sums never mix currencies: it must be in the budget's currency, or
+ * without a budget in the currency of the spend so far. `field` is the money input's path.
+ */
+function parseSpendAmount(
+  amount: string,
+  currency: string,
+  field: string,
+  campaign: CampaignProfile,
+  spend: CampaignSpend,
+): Money {
+  const money = parseMoney(amount, currency, `${field}.amount`);
+  const expected = campaign.budget?.currency ?? spend.total?.currency;
+  if (expected !== undefined && money.currency !== expected) {
+    throw new ValidationError(
+      `${field}.currency`,
+      `spend must be in ${expected}, the currency of the campaign's ${campaign.budget ? 'budget' : 'spend so far'}, got ${money.currency}`,
+      'CURRENCY_MISMATCH',
+    );
+  }
+  return money;
+}
+
 /** A phase in which a command may run; an archived campaign accepts nothing. */
 type OpenStatus = Exclude<CampaignStatus, 'Nonexistent' | 'Archived'>;
 
@@ -295,6 +462,20 @@ function assertSameBudgetCurrency(current: Money | null, proposed: Money | null 
       'budget.currency',
       `cannot change the budget currency of an active campaign from ${current.currency} to ${proposed.currency}`,
       'CURRENCY_CHANGE',
+    );
+  }
+}
+
+/** Spend already recorded fixes the currency a budget may be in. */
+function assertBudgetInSpendCurrency(
+  spent: Money | null,
+  proposed: Money | null | undefined,
+): void {
+  if (spent && proposed && proposed.currency !== spent.currency) {
+    throw new ValidationError(
+      'budget.currency',
+      `the campaign has spent in ${spent.currency}; its budget cannot be in ${proposed.currency}`,
+      'CURRENCY_MISMATCH',
     );
   }
 }

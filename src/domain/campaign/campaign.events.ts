@@ -4,6 +4,7 @@
  */
 import type { DomainEvent } from '../shared/events';
 import type { Money } from '../shared/money';
+import type { BudgetThreshold } from './budget';
 
 export const campaignChannels = [
   'EMAIL',
@@ -108,6 +109,58 @@ export type CampaignArchived = DomainEvent<
   { readonly campaignId: string; readonly archivedAt: string }
 >;
 
+/** The numbers an ad platform reported for one campaign × channel × day × source. */
+export interface AdReportFigures {
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly spend: Money;
+}
+
+/**
+ * An ad platform's row for campaign × channel × day (a calendar day, `YYYY-MM-DD`) × source.
+ * Platforms restate their numbers, so a row replaces the earlier one with the same key;
+ * `previous` is that replaced row (null for a first import), so a read model applies the
+ * difference without remembering rows itself.
+ */
+export type AdReportImported = DomainEvent<
+  'AdReportImported',
+  AdReportFigures & {
+    readonly campaignId: string;
+    readonly channel: CampaignChannel;
+    readonly day: string;
+    readonly source: string;
+    readonly previous: AdReportFigures | null;
+    readonly importedAt: string;
+  }
+>;
+
+/** Spend entered by hand (an invoice, a sponsorship); adds to the campaign's spend. */
+export type SpendRecorded = DomainEvent<
+  'SpendRecorded',
+  {
+    readonly campaignId: string;
+    readonly channel: CampaignChannel;
+    readonly day: string;
+    readonly amount: Money;
+    /** The client's id of the entry: the same entry is never counted twice. */
+    readonly entryId: string;
+    readonly note: string | null;
+    readonly recordedAt: string;
+  }
+>;
+
+/** The campaign's spend reached `threshold` % of its budget (once per threshold and budget). */
+export type BudgetThresholdReached = DomainEvent<
+  'BudgetThresholdReached',
+  {
+    readonly campaignId: string;
+    readonly threshold: BudgetThreshold;
+    readonly spent: Money;
+    readonly budget: Money;
+    readonly reachedAt: string;
+  }
+>;
+
 export type CampaignEvent =
   | CampaignCreated
   | CampaignUpdated
@@ -116,7 +169,10 @@ export type CampaignEvent =
   | CampaignPaused
   | CampaignResumed
   | CampaignCompleted
-  | CampaignArchived;
+  | CampaignArchived
+  | AdReportImported
+  | SpendRecorded
+  | BudgetThresholdReached;
 
 export type CampaignEventType = CampaignEvent['type'];
 
@@ -130,6 +186,9 @@ const eventTypeNames: Readonly<Record<CampaignEventType, true>> = {
   CampaignResumed: true,
   CampaignCompleted: true,
   CampaignArchived: true,
+  AdReportImported: true,
+  SpendRecorded: true,
+  BudgetThresholdReached: true,
 };
 
 export const campaignEventTypes: readonly CampaignEventType[] = Object.keys(

@@ -19,6 +19,8 @@ export const campaignLimits = {
   tagCount: 50,
   tagLength: 64,
   pauseReasonLength: 500,
+  sourceLength: 100,
+  spendNoteLength: 500,
 } as const;
 
 export function parseName(name: string, field = 'name'): string {
@@ -43,20 +45,25 @@ export function parseChannels(
   field = 'channels',
 ): CampaignChannel[] {
   const parsed: CampaignChannel[] = [];
-  for (const channel of channels ?? []) {
-    if (!isOneOf(campaignChannels, channel)) {
-      throw new ValidationError(
-        field,
-        `unknown channel "${channel}"; expected one of ${campaignChannels.join(', ')}`,
-        'UNKNOWN_CHANNEL',
-      );
-    }
+  for (const input of channels ?? []) {
+    const channel = parseChannel(input, field);
     if (parsed.includes(channel)) {
       throw new ValidationError(field, `channel ${channel} is listed twice`, 'DUPLICATE_CHANNEL');
     }
     parsed.push(channel);
   }
   return parsed;
+}
+
+export function parseChannel(channel: string, field = 'channel'): CampaignChannel {
+  if (!isOneOf(campaignChannels, channel)) {
+    throw new ValidationError(
+      field,
+      `unknown channel "${channel}"; expected one of ${campaignChannels.join(', ')}`,
+      'UNKNOWN_CHANNEL',
+    );
+  }
+  return channel;
 }
 
 /** Tags are free labels: trimmed and de-duplicated quietly, first occurrence kept. */
@@ -129,6 +136,49 @@ export function parsePauseReason(reason: string | undefined, field = 'reason'): 
   return reason === undefined
     ? 'manual'
     : requireText(reason, field, campaignLimits.pauseReasonLength);
+}
+
+/** A calendar day `YYYY-MM-DD` (the ad platform's reporting day; no time, no offset). */
+export function parseDay(value: string, field = 'day'): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const [year, month, day] = (match?.slice(1) ?? []).map(Number);
+  const daysInMonth = match ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  if (!match || month < 1 || month > 12 || day < 1 || day > daysInMonth) {
+    throw new ValidationError(
+      field,
+      `"${value}" is not a calendar day such as 2025-01-31`,
+      'INVALID_DATE',
+    );
+  }
+  return value;
+}
+
+/** Where figures come from, e.g. `google-ads`; part of an ad-report row's key, so kept as typed. */
+export function parseSource(source: string, field = 'source'): string {
+  return requireText(source, field, campaignLimits.sourceLength);
+}
+
+export function parseCount(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(
+      field,
+      `${field} must be a whole number of at least 0, got ${value}`,
+      'INVALID_COUNT',
+    );
+  }
+  return value;
+}
+
+export function parseSpendNote(note: string | null | undefined, field = 'note'): string | null {
+  const text = (note ?? '').trim();
+  if (text.length > campaignLimits.spendNoteLength) {
+    throw new ValidationError(
+      field,
+      `${field} must be at most ${campaignLimits.spendNoteLength} characters`,
+      'TOO_LONG',
+    );
+  }
+  return text.length === 0 ? null : text;
 }
 
 /**

@@ -3,7 +3,9 @@
  * decisions in that phase need. `evolve` folds the stream's events into it.
  */
 import type { Money } from '../shared/money';
+import { addSpend, type BudgetThreshold, thresholdsStillReached } from './budget';
 import type {
+  AdReportFigures,
   CampaignChanges,
   CampaignChannel,
   CampaignEvent,
@@ -25,34 +27,54 @@ export interface CampaignProfile {
   readonly createdAt: string;
 }
 
+/** A hand-recorded spend entry, remembered so that the same entry id is recognised. */
+export interface SpendEntry {
+  readonly channel: CampaignChannel;
+  readonly day: string;
+  readonly amount: Money;
+  readonly note: string | null;
+}
+
+/** What the campaign has spent, in every phase once it exists. */
+export interface CampaignSpend {
+  /** Ad-report rows by `adReportKey`: a re-import of the same key replaces its row. */
+  readonly adReports: ReadonlyMap<string, AdReportFigures>;
+  readonly entries: ReadonlyMap<string, SpendEntry>;
+  /** Sum of the current ad-report rows and the entries; null before any spend. */
+  readonly total: Money | null;
+  /** Thresholds reported for the current budget (see `thresholdsStillReached`). */
+  readonly thresholdsReached: readonly BudgetThreshold[];
+}
+
+/** The key of an ad-report row; the source comes last, so a `|` in it cannot be ambiguous. */
+export function adReportKey(row: { channel: string; day: string; source: string }): string {
+  return `${row.channel}|${row.day}|${row.source}`;
+}
+
+const noSpend: CampaignSpend = {
+  adReports: new Map(),
+  entries: new Map(),
+  total: null,
+  thresholdsReached: [],
+};
+
+interface Existing<Status extends string> {
+  readonly status: Status;
+  readonly campaign: CampaignProfile;
+  readonly spend: CampaignSpend;
+}
+
 export type NonexistentCampaign = { readonly status: 'Nonexistent' };
-export type DraftCampaign = { readonly status: 'Draft'; readonly campaign: CampaignProfile };
-export type ScheduledCampaign = {
-  readonly status: 'Scheduled';
-  readonly campaign: CampaignProfile;
-};
-export type ActiveCampaign = {
-  readonly status: 'Active';
-  readonly campaign: CampaignProfile;
-  readonly launchedAt: string;
-};
-export type PausedCampaign = {
-  readonly status: 'Paused';
-  readonly campaign: CampaignProfile;
+export type DraftCampaign = Existing<'Draft'>;
+export type ScheduledCampaign = Existing<'Scheduled'>;
+export type ActiveCampaign = Existing<'Active'> & { readonly launchedAt: string };
+export type PausedCampaign = Existing<'Paused'> & {
   readonly launchedAt: string;
   readonly pausedAt: string;
   readonly pauseReason: string;
 };
-export type CompletedCampaign = {
-  readonly status: 'Completed';
-  readonly campaign: CampaignProfile;
-  readonly completedAt: string;
-};
-export type ArchivedCampaign = {
-  readonly status: 'Archived';
-  readonly campaign: CampaignProfile;
-  readonly archivedAt: string;
-};
+export type CompletedCampaign = Existing<'Completed'> & { readonly completedAt: string };
+export type ArchivedCampaign = Existing<'Archived'> & { readonly archivedAt: string };
 
 export type CampaignState =
   | NonexistentCampaign
@@ -76,23 +98,41 @@ export const initialState = (): CampaignState => ({ status: 'Nonexistent' });
 export function evolve(state: CampaignState, event: CampaignEvent): CampaignState {
   switch (event.type) {
     case 'CampaignCreated':
-      return { status: 'Draft', campaign: { ...event.data } };
-    case 'CampaignUpdated':
+      return { status: 'Draft', campaign: { ...event.data }, spend: noSpend };
+    case 'CampaignUpdated': {
       if (state.status === 'Nonexistent') return state;
-      return { ...state, campaign: applyChanges(state.campaign, event.data.changes) };
+      const campaign = applyChanges(state.campaign, event.data.changes);
+      const { spend } = state;
+      const thresholdsReached = thresholdsStillReached(
+        spend.thresholdsReached,
+        spend.total,
+        campaign.budget,
+      );
+      return { ...state, campaign, spend: { ...spend, thresholdsReached } };
+    }
     case 'CampaignScheduled': {
       if (state.status === 'Nonexistent') return state;
       const schedule = { startsAt: event.data.startsAt, endsAt: event.data.endsAt };
-      return { status: 'Scheduled', campaign: { ...state.campaign, schedule } };
+      return {
+        status: 'Scheduled',
+        campaign: { ...state.campaign, schedule },
+        spend: state.spend,
+      };
     }
     case 'CampaignLaunched':
       if (state.status === 'Nonexistent') return state;
-      return { status: 'Active', campaign: state.campaign, launchedAt: event.data.launchedAt };
+      return {
+        status: 'Active',
+        campaign: state.campaign,
+        spend: state.spend,
+        launchedAt: event.data.launchedAt,
+      };
     case 'CampaignPaused':
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Paused',
         campaign: state.campaign,
+        spend: state.spend,
         launchedAt: launchedAtOf(state, event.data.pausedAt),
         pausedAt: event.data.pausedAt,
         pauseReason: event.data.reason,
@@ -102,14 +142,48 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
       return {
         status: 'Active',
         campaign: state.campaign,
+        spend: state.spend,
         launchedAt: launchedAtOf(state, event.data.resumedAt),
       };
     case 'CampaignCompleted':
       if (state.status === 'Nonexistent') return state;
-      return { status: 'Completed', campaign: state.campaign, completedAt: event.data.completedAt };
+      return {
+        status: 'Completed',
+        campaign: state.campaign,
+        spend: state.spend,
+        completedAt: event.data.completedAt,
+      };
     case 'CampaignArchived':
       if (state.status === 'Nonexistent') return state;
-      return { status: 'Archived', campaign: state.campaign, archivedAt: event.data.archivedAt };
+      return {
+        status: 'Archived',
+        campaign: state.campaign,
+        spend: state.spend,
+        archivedAt: event.data.archivedAt,
+      };
+    case 'AdReportImported': {
+      if (state.status === 'Nonexistent') return state;
+      const { impressions, clicks, spend: amount, previous } = event.data;
+      const adReports = new Map(state.spend.adReports);
+      adReports.set(adReportKey(event.data), { impressions, clicks, spend: amount });
+      const total = addSpend(state.spend.total, amount, previous?.spend ?? null);
+      return { ...state, spend: { ...state.spend, adReports, total } };
+    }
+    case 'SpendRecorded': {
+      if (state.status === 'Nonexistent') return state;
+      const { entryId, channel, day, amount, note } = event.data;
+      const entries = new Map(state.spend.entries);
+      entries.set(entryId, { channel, day, amount, note });
+      const total = addSpend(state.spend.total, amount);
+      return { ...state, spend: { ...state.spend, entries, total } };
+    }
+    case 'BudgetThresholdReached': {
+      if (state.status === 'Nonexistent') return state;
+      const reached = state.spend.thresholdsReached;
+      if (reached.includes(event.data.threshold)) return state;
+      const thresholdsReached = [...reached, event.data.threshold].sort((a, b) => a - b);
+      return { ...state, spend: { ...state.spend, thresholdsReached } };
+    }
     default: {
       const _exhaustive: never = event;
       void _exhaustive;

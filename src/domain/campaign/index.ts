@@ -4,3 +4,4 @@ export { campaignLimits } from './campaign.input';
 export * from './campaign.state';
 export { campaignDecider, decide, duplicateCampaignInput } from './campaign.decider';
 export * from './campaign.stream';
+export * from './budget';

@@ -10,23 +10,13 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
-import {
-  type CampaignCommand,
-  duplicateCampaignInput,
-  type GoalInput as DomainGoalInput,
-} from '../../domain/campaign';
+import { duplicateCampaignInput, type GoalInput as DomainGoalInput } from '../../domain/campaign';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
 import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
 import { badInput, userError } from '../errors';
 import { documentKey } from '../loaders';
-import {
-  commandIdOrNew,
-  decodeCursor,
-  encodeCursor,
-  optionalInt64,
-  pageSize,
-} from '../shared/arguments';
+import { decodeCursor, encodeCursor, optionalInt64, pageSize } from '../shared/arguments';
 import {
   Campaign,
   CampaignCommandResult,
@@ -36,6 +26,7 @@ import {
   type GoalInput,
   UpdateCampaignInput,
 } from './campaign.types';
+import { execute } from './execute';
 
 const PROJECTION = 'campaigns';
 
@@ -294,31 +285,6 @@ export class CampaignCommandResultResolver {
       .findOne({ _id: documentKey(context.workspaceId, result.campaignId) });
     return document && Campaign.from(document);
   }
-}
-
-async function execute(
-  context: TouchlineContext,
-  commandId: string | null,
-  expectedRevision: string | null | undefined,
-  build: (metadata: CampaignCommand['metadata']) => CampaignCommand,
-): Promise<CampaignCommandResult> {
-  const { services } = context;
-  const command = build({
-    workspaceId: context.workspaceId,
-    commandId: commandIdOrNew(commandId, services.newId),
-    now: services.clock(),
-    ...(context.actor !== undefined && { actor: context.actor }),
-    correlationId: context.requestId,
-  });
-  const outcome = await services.campaigns.execute(command, {
-    expectedRevision: optionalInt64('expectedRevision', expectedRevision),
-  });
-  return Object.assign(new CampaignCommandResult(), {
-    campaignId: command.data.campaignId,
-    revision: outcome.revision.toString(),
-    position: outcome.position.toString(),
-    replayed: outcome.replayed,
-  });
 }
 
 async function awaitPosition(context: TouchlineContext, minPosition: string | null): Promise<void> {

@@ -92,6 +92,17 @@ export class Campaign {
   @Field(() => Money, { nullable: true })
   budget!: Money | null;
 
+  @Field(() => Money, {
+    nullable: true,
+    description: 'Spend from ad reports and hand entries; null before any.',
+  })
+  spent!: Money | null;
+
+  @Field(() => [Int], {
+    description: 'Budget thresholds (75, 90, 100 %) reached for the current budget.',
+  })
+  budgetThresholdsReached!: number[];
+
   @Field(() => Date, { nullable: true })
   startsAt!: Date | null;
 
@@ -149,6 +160,8 @@ export class Campaign {
           })
         : null,
       budget: document.budget ? Money.from(document.budget) : null,
+      spent: document.spent ? Money.from(document.spent) : null,
+      budgetThresholdsReached: [...(document.budgetThresholdsReached ?? [])],
       startsAt: date(document.startsAt),
       endsAt: date(document.endsAt),
       createdAt: new Date(document.createdAt),

@@ -4,11 +4,16 @@
  * is delivered again (or late, behind a newer one) changes nothing.
  */
 import {
+  addSpend,
   campaignEventTypes,
   isCampaignEvent,
+  thresholdsStillReached,
+  type BudgetThreshold,
+  type BudgetThresholdReached,
   type CampaignChannel,
   type CampaignCreated,
   type CampaignGoal,
+  type CampaignUpdated,
 } from '../../domain/campaign';
 import type { RecordedEvent } from '../../domain/shared/events';
 import type { Money } from '../../domain/shared/money';
@@ -25,6 +30,14 @@ export const campaignReadStatuses = [
   'ARCHIVED',
 ] as const;
 export type CampaignReadStatus = (typeof campaignReadStatuses)[number];
+
+/** A budget threshold the spend has reached, as the alert about it tells it. */
+export interface BudgetAlert {
+  readonly threshold: BudgetThreshold;
+  readonly spent: Money;
+  readonly budget: Money;
+  readonly reachedAt: string;
+}
 
 export type CampaignDocument = {
   /** `${workspaceId}:${id}`: campaign ids are unique within a workspace only. */
@@ -49,6 +62,15 @@ export type CampaignDocument = {
   readonly completedAt: string | null;
   readonly archivedAt: string | null;
   readonly duplicatedFrom: string | null;
+  /**
+   * Spend from ad reports and hand entries, in the budget's currency. Absent until the first
+   * spend (documents written before spend existed have none either: read it as null).
+   */
+  readonly spent?: Money | null;
+  /** Budget thresholds (75, 90, 100) reached for the current budget; absent means none. */
+  readonly budgetThresholdsReached?: readonly BudgetThreshold[];
+  /** The alert of each threshold in `budgetThresholdsReached`, ascending. */
+  readonly budgetAlerts?: readonly BudgetAlert[];
   /** Stream revision of the last event applied (a 64-bit number, as a string). */
   readonly revision: string;
   /** Log position of the last event applied (a 64-bit number, as a string). */
@@ -70,7 +92,7 @@ export function evolveCampaignDocument(
     case 'CampaignCreated':
       return createdDocument(event.data, recorded);
     case 'CampaignUpdated':
-      return document && amend(document, recorded, event.data.updatedAt, event.data.changes);
+      return document && updated(document, recorded, event.data);
     case 'CampaignScheduled': {
       const { startsAt, endsAt, scheduledAt } = event.data;
       return (
@@ -108,6 +130,24 @@ export function evolveCampaignDocument(
       const { archivedAt } = event.data;
       return document && amend(document, recorded, archivedAt, { status: 'ARCHIVED', archivedAt });
     }
+    case 'AdReportImported': {
+      const { spend, previous } = event.data;
+      return (
+        document &&
+        spendChanged(document, recorded, {
+          spent: addSpend(document.spent ?? null, spend, previous?.spend ?? null),
+        })
+      );
+    }
+    case 'SpendRecorded':
+      return (
+        document &&
+        spendChanged(document, recorded, {
+          spent: addSpend(document.spent ?? null, event.data.amount),
+        })
+      );
+    case 'BudgetThresholdReached':
+      return document && spendChanged(document, recorded, withAlert(document, event.data));
     default: {
       const _exhaustive: never = event;
       void _exhaustive;
@@ -169,6 +209,51 @@ function amend(
   fields: Partial<CampaignDocument>,
 ): CampaignDocument {
   return { ...document, ...fields, updatedAt, ...appliedAt(recorded) };
+}
+
+/** A budget change re-arms the thresholds the spend no longer reaches (see the domain rule). */
+function updated(
+  document: CampaignDocument,
+  recorded: RecordedEvent,
+  { changes, updatedAt }: CampaignUpdated['data'],
+): CampaignDocument {
+  if (changes.budget === undefined || document.budgetAlerts === undefined) {
+    return amend(document, recorded, updatedAt, changes);
+  }
+  const still = thresholdsStillReached(
+    document.budgetThresholdsReached ?? [],
+    document.spent ?? null,
+    changes.budget,
+  );
+  return amend(document, recorded, updatedAt, {
+    ...changes,
+    budgetThresholdsReached: still,
+    budgetAlerts: document.budgetAlerts.filter((alert) => still.includes(alert.threshold)),
+  });
+}
+
+function withAlert(
+  document: CampaignDocument,
+  alert: BudgetThresholdReached['data'],
+): Pick<CampaignDocument, 'budgetThresholdsReached' | 'budgetAlerts'> {
+  const { threshold, spent, budget, reachedAt } = alert;
+  const others = (document.budgetAlerts ?? []).filter((each) => each.threshold !== threshold);
+  const budgetAlerts = [...others, { threshold, spent, budget, reachedAt }].sort(
+    (a, b) => a.threshold - b.threshold,
+  );
+  return {
+    budgetThresholdsReached: budgetAlerts.map((each) => each.threshold),
+    budgetAlerts,
+  };
+}
+
+/** Spend is not an edit of the campaign: `updatedAt` stays, the applied revision moves on. */
+function spendChanged(
+  document: CampaignDocument,
+  recorded: RecordedEvent,
+  fields: Partial<CampaignDocument>,
+): CampaignDocument {
+  return { ...document, ...fields, ...appliedAt(recorded) };
 }
 
 function appliedAt(recorded: RecordedEvent): Pick<CampaignDocument, 'revision' | 'position'> {
