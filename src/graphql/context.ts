@@ -38,9 +38,9 @@ export interface ReadModels {
 
 export interface LiveChanges {
   /** Changes committed to a logical collection from now on, for one workspace. */
-  changes(collection: string, workspaceId: string): AsyncIterable<DocumentChange>;
+  changes(collection: string, workspaceId: string): AsyncIterableIterator<DocumentChange>;
   /** A tick per committed batch of any projection (for progress subscriptions). */
-  commits(): AsyncIterable<{ projection: string; position: bigint }>;
+  commits(): AsyncIterableIterator<{ projection: string; position: bigint }>;
 }
 
 export interface ProjectionStatusView {

@@ -2,6 +2,7 @@
  * The composition root: opens the stores, starts the projections, and serves GraphQL over
  * HTTP (Apollo Server 5 on express 5) and WebSocket (graphql-ws) on one port and path.
  */
+import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,7 @@
 import { Arg, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { TouchlineContext } from '../context';
 import { userError } from '../errors';
+import { closingWith } from '../shared/live';
 import { ProjectionStatus, RebuildProgress } from './projection.types';
 
 @Resolver()
@@ -32,8 +33,13 @@ export class ProjectionResolver {
 
   @Subscription(() => RebuildProgress, {
     description: 'Progress of a rebuild after each committed batch, ending with done = true.',
-    subscribe: ({ args, context }) =>
-      rebuildProgress(args.name as string, context as TouchlineContext),
+    subscribe: ({ args, context }) => {
+      const commits = (context as TouchlineContext).services.live.commits();
+      return closingWith(
+        commits,
+        rebuildProgress(args.name as string, context as TouchlineContext, commits),
+      );
+    },
   })
   projectionProgress(
     @Arg('name') _name: string,
@@ -50,6 +56,7 @@ export class ProjectionResolver {
 async function* rebuildProgress(
   name: string,
   { services }: TouchlineContext,
+  commits: AsyncIterable<{ projection: string }>,
 ): AsyncGenerator<RebuildProgress> {
   const status = (await services.projections.status()).find((candidate) => candidate.name === name);
   if (!status) {
@@ -58,7 +65,6 @@ async function* rebuildProgress(
       reason: 'NOT_FOUND',
     });
   }
-  const commits = services.live.commits();
   const relevant = () => {
     const progress = services.projections.rebuildProgress(name);
     return progress && progress.generation > status.generation ? progress : null;

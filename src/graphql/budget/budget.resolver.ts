@@ -1,7 +1,9 @@
 import { Arg, Ctx, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
+import type { DocumentChange } from '../../projections/projection';
 import type { TouchlineContext } from '../context';
 import { documentKey } from '../loaders';
+import { closingWith } from '../shared/live';
 import { CampaignCommandResult } from '../campaign/campaign.types';
 import { execute } from '../campaign/execute';
 import { AdReportInput, CampaignBudgetAlert, SpendInput } from './budget.types';
@@ -81,13 +83,21 @@ export class BudgetResolver {
  * after listening, so no change falls between), and a threshold armed again by a budget
  * change alerts again when it is reached again.
  */
-export async function* budgetAlerts(
+export function budgetAlerts(
   context: TouchlineContext,
+  campaignId: string | null,
+): AsyncIterableIterator<CampaignBudgetAlert> {
+  const changes = context.services.live.changes(PROJECTION, context.workspaceId);
+  return closingWith(changes, alertsFrom(context, changes, campaignId));
+}
+
+async function* alertsFrom(
+  context: TouchlineContext,
+  changes: AsyncIterable<DocumentChange>,
   campaignId: string | null,
 ): AsyncGenerator<CampaignBudgetAlert> {
   const { workspaceId } = context;
   const wanted = campaignId === null ? null : documentKey(workspaceId, campaignId);
-  const changes = context.services.live.changes(PROJECTION, workspaceId);
   const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
   const reached = new Map<string, readonly number[]>();
   const current = await collection.find(wanted === null ? { workspaceId } : { _id: wanted }, {

@@ -34,8 +34,9 @@ import { deriveRates } from '../../projections/campaign-metrics/rates';
 import type { DocumentChange } from '../../projections/projection';
 import { Campaign } from '../campaign/campaign.types';
 import type { TouchlineContext } from '../context';
-import { badInput, userError } from '../errors';
-import { optionalInt64, pageSize } from '../shared/arguments';
+import { awaitPosition } from '../shared/consistency';
+import { badInput } from '../errors';
+import { pageSize } from '../shared/arguments';
 import {
   CampaignMetrics,
   CampaignMetricsSeries,
@@ -79,7 +80,7 @@ export class CampaignMetricsResolver {
   ): Promise<CampaignMetricsSeries> {
     checkRange(from, to, granularity === 'HOUR' ? MAX_HOUR_RANGE_DAYS : MAX_DAY_RANGE_DAYS);
     const onlyChannel = channel ?? null;
-    await awaitPosition(context, minPosition ?? null);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const bucketGranularity: BucketGranularity = granularity === 'HOUR' ? 'HOUR' : 'DAY';
     const groups = await totalsBy(
       buckets(context),
@@ -134,7 +135,7 @@ export class CampaignMetricsResolver {
     }
     checkRange(from, to, null);
     if (ids.length === 0) return [];
-    await awaitPosition(context, minPosition ?? null);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const byCampaign = await totalsByCampaign(context, { from, to, campaignIds: ids });
     return ids.map((id) => CampaignMetricsSummary.of(id, byCampaign.get(id) ?? emptyTotals()));
   }
@@ -160,7 +161,7 @@ export class CampaignMetricsResolver {
     const limit = pageSize(first ?? DEFAULT_TOP_CAMPAIGNS);
     checkRange(from, to, null);
     const rankCurrency = parseRankCurrency(metric, currency ?? null);
-    await awaitPosition(context, minPosition ?? null);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const byCampaign = await totalsByCampaign(context, { from, to });
     return [...byCampaign]
       .map(([campaignId, totals]) => ({
@@ -219,18 +220,6 @@ function checkRange(from: Date, to: Date, maxDays: number | null): void {
       'to',
       `this granularity covers at most ${maxDays} days; ask for a coarser one or a shorter range`,
       'RANGE_TOO_LONG',
-    );
-  }
-}
-
-async function awaitPosition(context: TouchlineContext, minPosition: string | null): Promise<void> {
-  const position = optionalInt64('minPosition', minPosition);
-  if (position === undefined) return;
-  if (!(await context.services.readModels.waitForPosition(position, [PROJECTION]))) {
-    throw userError(
-      'CONFLICT',
-      `the campaign metrics have not reached position ${minPosition} yet; retry shortly`,
-      { field: 'minPosition', reason: 'NOT_CAUGHT_UP' },
     );
   }
 }

@@ -12,11 +12,14 @@ import {
 } from 'type-graphql';
 import { duplicateCampaignInput, type GoalInput as DomainGoalInput } from '../../domain/campaign';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
+import type { DocumentChange } from '../../projections/projection';
 import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
-import { badInput, userError } from '../errors';
+import { awaitPosition } from '../shared/consistency';
+import { badInput } from '../errors';
 import { documentKey } from '../loaders';
-import { decodeCursor, encodeCursor, optionalInt64, pageSize } from '../shared/arguments';
+import { closingWith } from '../shared/live';
+import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import {
   Campaign,
   CampaignCommandResult,
@@ -45,7 +48,7 @@ export class CampaignResolver {
     minPosition: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<Campaign | null> {
-    await awaitPosition(context, minPosition);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const document = await context.loaders.campaign.load(id);
     return document && Campaign.from(document);
   }
@@ -61,7 +64,7 @@ export class CampaignResolver {
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignConnection> {
     const limit = pageSize(first);
-    await awaitPosition(context, minPosition);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
     const matching = campaignFilter(context.workspaceId, filter);
     const page: Filter = after ? { $and: [matching, afterCursor(after)] } : matching;
@@ -287,22 +290,6 @@ export class CampaignCommandResultResolver {
   }
 }
 
-async function awaitPosition(context: TouchlineContext, minPosition: string | null): Promise<void> {
-  const position = optionalInt64('minPosition', minPosition);
-  if (position === undefined) return;
-  const reached = await context.services.readModels.waitForPosition(position, [PROJECTION]);
-  if (!reached) {
-    throw userError(
-      'CONFLICT',
-      `the read model has not reached position ${minPosition} yet; retry shortly`,
-      {
-        field: 'minPosition',
-        reason: 'NOT_CAUGHT_UP',
-      },
-    );
-  }
-}
-
 function goalInput(goal: GoalInput | null | undefined): DomainGoalInput | null | undefined {
   if (!goal) return goal;
   return goal.metric === 'REVENUE'
@@ -354,13 +341,22 @@ function afterCursor(cursor: string): Filter {
   return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] };
 }
 
-async function* campaignChanges(
+function campaignChanges(
   context: TouchlineContext,
+  id: string | null,
+): AsyncIterableIterator<Campaign> {
+  const changes = context.services.live.changes(PROJECTION, context.workspaceId);
+  return closingWith(changes, freshCampaigns(context, changes, id));
+}
+
+async function* freshCampaigns(
+  context: TouchlineContext,
+  changes: AsyncIterable<DocumentChange>,
   id: string | null,
 ): AsyncGenerator<Campaign> {
   const wanted = id === null ? null : documentKey(context.workspaceId, id);
   const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
-  for await (const change of context.services.live.changes(PROJECTION, context.workspaceId)) {
+  for await (const change of changes) {
     if (wanted !== null && change.id !== wanted) continue;
     const document = await collection.findOne({ _id: change.id });
     if (document) yield Campaign.from(document);

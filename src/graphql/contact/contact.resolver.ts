@@ -12,9 +12,10 @@ import {
 } from '../../projections/contacts/contacts.projection';
 import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
-import { badInput, userError } from '../errors';
+import { awaitPosition } from '../shared/consistency';
+import { badInput } from '../errors';
 import { documentKey } from '../loaders';
-import { decodeCursor, encodeCursor, optionalInt64, pageSize } from '../shared/arguments';
+import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import {
   Contact,
   ContactConnection,
@@ -44,7 +45,7 @@ export class ContactResolver {
     minPosition: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<Contact | null> {
-    await awaitPosition(context, minPosition);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const { readModels } = context.services;
     const mapped = await readModels
       .collection<ContactIdentityDocument>(contactIdentitiesCollection)
@@ -69,7 +70,7 @@ export class ContactResolver {
     const limit = pageSize(first);
     const matching = contactFilter(context.workspaceId, traitFilter ?? []);
     const page: Filter = after ? { $and: [matching, contactsAfter(after)] } : matching;
-    await awaitPosition(context, minPosition);
+    await awaitPosition(context, minPosition, [PROJECTION]);
     const collection = context.services.readModels.collection<ContactDocument>(contactsCollection);
     const [documents, totalCount] = await Promise.all([
       collection.find(page, { sort: { lastSeenAt: -1, _id: -1 }, limit: limit + 1 }),
@@ -217,17 +218,4 @@ function timelineAfter(cursor: string): Filter {
   return {
     $or: [{ occurredAt: { $lt: occurredAt } }, { occurredAt, positionKey: { $lt: key } }],
   };
-}
-
-async function awaitPosition(context: TouchlineContext, minPosition: string | null): Promise<void> {
-  const position = optionalInt64('minPosition', minPosition);
-  if (position === undefined) return;
-  const reached = await context.services.readModels.waitForPosition(position, [PROJECTION]);
-  if (!reached) {
-    throw userError(
-      'CONFLICT',
-      `the read model has not reached position ${minPosition} yet; retry shortly`,
-      { field: 'minPosition', reason: 'NOT_CAUGHT_UP' },
-    );
-  }
 }
