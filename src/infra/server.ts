@@ -29,7 +29,10 @@ import { ProjectionManager } from './projections/projection-manager';
 import { ingestionLimits } from '../domain/tracking/ingestion';
 import { CommandHandler } from './commands/command-handler';
 import { createAdReportRouter } from './ingestion/ad-report-router';
+import { IngestionThread } from './ingestion/ingestion-thread';
 import { createSegmentRouter } from './ingestion/segment-router';
+import { type TrackingIngestor, TrackingService } from './ingestion/tracking-service';
+import { SqliteEventStore } from './event-store/sqlite-event-store';
 import { createBudgetGuardRunner } from './process-managers/budget-guard';
 import { createServices } from './services';
 import { openEventStore, openReadStore } from './stores';
@@ -69,7 +72,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   await manager.start();
-  const services = createServices({ config, eventStore, readStore, manager, changeFeed, logger });
+  const tracking = createTrackingIngestor(config, eventStore, logger);
+  const services = createServices({
+    config,
+    eventStore,
+    readStore,
+    manager,
+    changeFeed,
+    tracking,
+    logger,
+  });
   const schema = await buildTouchlineSchema();
   const budgetGuard = createBudgetGuardRunner({
     eventStore,
@@ -115,11 +127,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   app.use(
     createSegmentRouter({
-      eventStore,
+      tracking,
       writeKeys: config.writeKeys,
       maxBatchBytes: Math.min(config.maxBodyBytes, ingestionLimits.batchBytes),
-      clock: () => new Date(),
-      newId: randomUUID,
       logger,
     }),
   );
@@ -173,6 +183,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       for (const client of wsServer.clients) client.close(1001, 'server shutting down');
       await apollo.stop();
       clearTimeout(forceClose);
+      if (tracking instanceof IngestionThread) await tracking.close();
       await budgetGuard.stop();
       await manager.stop();
       await eventStore.close();
@@ -181,6 +192,30 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })());
 
   return { url, port, services, manager, eventStore, readStore, changeFeed, stop };
+}
+
+/**
+ * With the SQLite log, ingestion runs on a worker thread with its own connection to the
+ * file, so projectors and queries on this thread do not hold it up; otherwise in process.
+ */
+function createTrackingIngestor(
+  config: Config,
+  eventStore: EventStore,
+  logger: Logger,
+): TrackingIngestor {
+  if (
+    config.ingestionWorker &&
+    config.eventStore.kind === 'sqlite' &&
+    eventStore instanceof SqliteEventStore
+  ) {
+    return new IngestionThread({
+      eventStorePath: config.eventStore.path,
+      logLevel: config.logLevel,
+      logger,
+      onAppended: () => eventStore.appendedElsewhere(),
+    });
+  }
+  return new TrackingService({ eventStore, clock: () => new Date(), newId: randomUUID, logger });
 }
 
 function createContext(

@@ -8,7 +8,7 @@ import type { Services } from '../graphql/context';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { CommandHandler } from './commands/command-handler';
-import { TrackingService } from './ingestion/tracking-service';
+import type { TrackingIngestor } from './ingestion/tracking-service';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
@@ -22,6 +22,7 @@ export interface ServiceDependencies {
   readonly readStore: ReadStore;
   readonly manager: ProjectionManager;
   readonly changeFeed: ChangeFeed;
+  readonly tracking: TrackingIngestor;
   readonly logger: Logger;
 }
 
@@ -45,12 +46,7 @@ export function createServices(deps: ServiceDependencies): Services {
         return state;
       },
     },
-    tracking: new TrackingService({
-      eventStore: deps.eventStore,
-      clock: () => new Date(),
-      newId: randomUUID,
-      logger,
-    }),
+    tracking: deps.tracking,
     readModels: {
       collection: <T extends Document>(logical: string) =>
         readStore.collection<T>(manager.collection(logical)),

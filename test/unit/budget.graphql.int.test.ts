@@ -21,6 +21,8 @@ import { ProjectionManager } from '../../src/infra/projections/projection-manage
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
 import { createServices } from '../../src/infra/services';
 import { campaignsProjection } from '../../src/projections/campaigns/campaigns.projection';
+import { randomUUID } from 'node:crypto';
+import { TrackingService } from '../../src/infra/ingestion/tracking-service';
 
 const workspaceId = 'acme';
 const logger = createLogger('silent');
@@ -84,7 +86,21 @@ describe('budget over GraphQL', () => {
     });
     await manager.start();
     const config = loadConfig({ NODE_ENV: 'test' });
-    services = createServices({ config, eventStore, readStore, manager, changeFeed, logger });
+    const tracking = new TrackingService({
+      eventStore,
+      clock: () => new Date(),
+      newId: randomUUID,
+      logger,
+    });
+    services = createServices({
+      config,
+      eventStore,
+      readStore,
+      manager,
+      changeFeed,
+      tracking,
+      logger,
+    });
     guard = createBudgetGuardRunner({
       eventStore,
       readStore,

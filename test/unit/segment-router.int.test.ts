@@ -8,6 +8,7 @@ import express from 'express';
 import type { RecordedEvent } from '../../src/domain/shared/events';
 import { contactStreamId } from '../../src/domain/tracking/tracking.events';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
+import { TrackingService } from '../../src/infra/ingestion/tracking-service';
 import { createSegmentRouter, type WriteKeyGrant } from '../../src/infra/ingestion/segment-router';
 import { trackingEventId } from '../../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../../src/infra/logger';
@@ -35,11 +36,14 @@ beforeEach(async () => {
   const app = express();
   app.use(
     createSegmentRouter({
-      eventStore: store,
+      tracking: new TrackingService({
+        eventStore: store,
+        clock: () => NOW,
+        newId: () => `generated-${++generatedIds}`,
+        logger: createLogger('silent'),
+      }),
       writeKeys,
       maxBatchBytes: MAX_BATCH_BYTES,
-      clock: () => NOW,
-      newId: () => `generated-${++generatedIds}`,
       logger: createLogger('silent'),
     }),
   );

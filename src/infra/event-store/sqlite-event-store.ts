@@ -369,6 +369,14 @@ export class SqliteEventStore implements EventStore {
     return this.statements.head.get() ?? undefined;
   }
 
+  /**
+   * Wakes this instance's subscriptions now, for appends another connection to the file has
+   * just made (an ingestion worker thread), instead of at the next poll.
+   */
+  appendedElsewhere(): void {
+    this.notifyAppend();
+  }
+
   private notifyAppend(): void {
     const listeners = [...this.appendListeners];
     this.appendListeners.clear();

@@ -18,9 +18,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { ValidationError } from '../../domain/shared/errors';
 import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
-import type { EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
-import { TrackingService, type IngestResult } from './tracking-service';
+import type { IngestResult, TrackingIngestor } from './tracking-service';
 
 export interface WriteKeyGrant {
   readonly workspaceId: string;
@@ -29,15 +28,14 @@ export interface WriteKeyGrant {
 }
 
 export interface SegmentRouterDependencies {
-  readonly eventStore: EventStore;
+  /** Parses and appends (in process, or on the ingestion worker thread). */
+  readonly tracking: TrackingIngestor;
   readonly writeKeys: ReadonlyMap<string, WriteKeyGrant>;
   /**
    * Largest `/v1/batch` and `/v1/import` body, at most Segment's 500 KiB
    * (`ingestionLimits.batchBytes`); single messages are capped at 32 KiB.
    */
   readonly maxBatchBytes: number;
-  readonly clock: () => Date;
-  readonly newId: () => string;
   readonly logger: Logger;
 }
 
@@ -64,8 +62,7 @@ class HttpError extends Error {
 }
 
 export function createSegmentRouter(deps: SegmentRouterDependencies): express.Router {
-  const { writeKeys, logger } = deps;
-  const tracking = new TrackingService(deps);
+  const { writeKeys, logger, tracking } = deps;
   const router = express.Router();
   const bodySizes = new WeakMap<IncomingMessage, number>();
   /**

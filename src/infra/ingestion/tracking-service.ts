@@ -56,7 +56,23 @@ export interface IngestResult {
 /** Reason of a message whose messageId is already stored for another person. */
 export const DUPLICATE_MESSAGE_ID = 'DUPLICATE_MESSAGE_ID';
 
-export class TrackingService {
+/** What the HTTP router and GraphQL need of ingestion, in process or on a worker thread. */
+export interface TrackingIngestor {
+  ingest(
+    workspaceId: string,
+    messages: readonly unknown[],
+    options?: IngestOptions,
+  ): Promise<IngestResult>;
+  ingestBatch(workspaceId: string, body: unknown, options?: IngestOptions): Promise<IngestResult>;
+  ingestMessage(
+    workspaceId: string,
+    raw: unknown,
+    type: CallType,
+    options?: IngestOptions,
+  ): Promise<IngestResult>;
+}
+
+export class TrackingService implements TrackingIngestor {
   constructor(private readonly deps: TrackingServiceDependencies) {}
 
   /** Messages as the entries of a Segment batch (GraphQL's `trackEvents`). */
