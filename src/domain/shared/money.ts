@@ -21,10 +21,19 @@ export function isSupportedCurrency(currency: string): boolean {
   return supportedCurrencies.has(currency);
 }
 
+/** Building an Intl.NumberFormat is costly and the answer never changes: one lookup per code. */
+const fractionDigitsByCurrency = new Map<string, number>();
+
 /** How many digits the currency's minor unit has: 2 for USD, 0 for JPY, 3 for BHD. */
 export function currencyFractionDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits as number;
+  let digits = fractionDigitsByCurrency.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits as number;
+    // Only known codes are kept, so arbitrary input cannot grow the cache.
+    if (isSupportedCurrency(currency)) fractionDigitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
 
 /**

@@ -61,47 +61,102 @@ export function campaignBucketPrefix(workspaceId: string, campaignId: string): s
   return `${workspaceId}|${campaignId}|`;
 }
 
+/** One upsert of a bucket document. */
+export interface BucketWrite {
+  readonly filter: Filter;
+  readonly update: UpdateOperators;
+}
+
+interface PendingBucket {
+  readonly dimensions: BucketDimensions;
+  readonly granularity: BucketGranularity;
+  readonly start: number;
+  /** `$inc` field path → amount. */
+  readonly increments: Map<string, number>;
+}
+
 /**
- * The upsert that applies `delta` to one bucket, or null when the delta changes nothing.
- * Counters and currencies the delta does not touch are set to 0 / {} on insert, so every
- * bucket document has every field.
+ * The deltas of a batch summed per bucket, so a batch writes each bucket it touches once.
+ * `$inc` commutes, so the sum gives the document the deltas one by one would have given; a
+ * field a non-zero delta touched is written even when its sum is 0, as one by one it would
+ * have been.
  */
-export function bucketWrite(
-  dimensions: BucketDimensions,
-  granularity: BucketGranularity,
-  bucketStart: string,
-  delta: MetricDelta,
-): { filter: Filter; update: UpdateOperators } | null {
-  const increments: Record<string, number> = {};
-  for (const name of counterNames) {
-    const value = delta.counts?.[name] ?? 0;
-    if (value !== 0) increments[name] = value;
-  }
-  const touchedMoney = new Set<MoneyName>();
-  for (const name of moneyNames) {
-    for (const [currency, amount] of Object.entries(delta[name] ?? {})) {
-      if (amount === 0) continue;
-      // Currency codes become field paths: anything else would write somewhere unintended.
-      if (!isCurrencyCode(currency)) throw new Error(`not a currency code: "${currency}"`);
-      increments[`${name}.${currency}`] = amount;
-      touchedMoney.add(name);
+export class BucketDeltas {
+  private readonly pending = new Map<string, PendingBucket>();
+
+  /** Adds `delta` to the bucket of `granularity` that holds the instant `time` (ms). */
+  add(
+    dimensions: BucketDimensions,
+    granularity: BucketGranularity,
+    time: number,
+    delta: MetricDelta,
+  ): void {
+    const size = granularityMs(granularity);
+    const start = Math.floor(time / size) * size;
+    const { workspaceId, campaignId, channel, variant } = dimensions;
+    // The parts of `bucketId`, with the start as a number: one key per bucket document.
+    const key = `${workspaceId}|${campaignId}|${channel}|${variant ?? '-'}|${granularity}|${start}`;
+    let bucket = this.pending.get(key);
+    for (const name of counterNames) {
+      const value = delta.counts?.[name] ?? 0;
+      if (value === 0) continue;
+      bucket ??= this.open(key, dimensions, granularity, start);
+      addTo(bucket.increments, name, value);
+    }
+    for (const name of moneyNames) {
+      const money = delta[name];
+      if (money === undefined) continue;
+      for (const currency of Object.keys(money)) {
+        const amount = money[currency];
+        if (amount === 0) continue;
+        // Currency codes become field paths: anything else would write somewhere unintended.
+        if (!isCurrencyCode(currency)) throw new Error(`not a currency code: "${currency}"`);
+        bucket ??= this.open(key, dimensions, granularity, start);
+        addTo(bucket.increments, `${name}.${currency}`, amount);
+      }
     }
   }
-  if (Object.keys(increments).length === 0) return null;
 
-  const { workspaceId, campaignId, channel, variant } = dimensions;
-  const onInsert: Record<string, unknown> = {
-    campaignId,
-    channel,
-    variant,
-    granularity,
-    bucketStart,
-  };
-  for (const name of counterNames) if (!(name in increments)) onInsert[name] = 0;
-  for (const name of moneyNames) if (!touchedMoney.has(name)) onInsert[name] = {};
-  return {
-    // workspaceId in the filter: the upsert inserts it, and the change feed reads it from there.
-    filter: { _id: bucketId(dimensions, granularity, bucketStart), workspaceId },
-    update: { $inc: increments, $setOnInsert: onInsert },
-  };
+  /**
+   * One upsert per bucket touched. Counters and currencies it does not increment are set to
+   * 0 / {} on insert, so every bucket document has every field.
+   */
+  writes(): BucketWrite[] {
+    return [...this.pending.values()].map(({ dimensions, granularity, start, increments }) => {
+      const bucketStart = new Date(start).toISOString();
+      const { workspaceId, campaignId, channel, variant } = dimensions;
+      const onInsert: Record<string, unknown> = {
+        campaignId,
+        channel,
+        variant,
+        granularity,
+        bucketStart,
+      };
+      for (const name of counterNames) if (!increments.has(name)) onInsert[name] = 0;
+      for (const name of moneyNames) {
+        const prefix = `${name}.`;
+        if (![...increments.keys()].some((path) => path.startsWith(prefix))) onInsert[name] = {};
+      }
+      return {
+        // workspaceId in the filter: the upsert inserts it, and the change feed reads it from there.
+        filter: { _id: bucketId(dimensions, granularity, bucketStart), workspaceId },
+        update: { $inc: Object.fromEntries(increments), $setOnInsert: onInsert },
+      };
+    });
+  }
+
+  private open(
+    key: string,
+    dimensions: BucketDimensions,
+    granularity: BucketGranularity,
+    start: number,
+  ): PendingBucket {
+    const bucket: PendingBucket = { dimensions, granularity, start, increments: new Map() };
+    this.pending.set(key, bucket);
+    return bucket;
+  }
+}
+
+function addTo(increments: Map<string, number>, path: string, amount: number): void {
+  increments.set(path, (increments.get(path) ?? 0) + amount);
 }

@@ -15,7 +15,10 @@
  *
  * Counters change through `$inc` upserts, never read first; the journey, first-touch and
  * order documents, which decide what to count, are read and written whole. The two kinds
- * live in different collections, so a batch never mixes them on one document.
+ * live in different collections, so a batch never mixes them on one document. Within a
+ * batch, each whole document is read and written once (`batch-documents.ts`), the journeys
+ * changed are re-credited once at its end, and the deltas are summed per bucket, so each
+ * bucket gets one upsert per batch (`BucketDeltas`).
  *
  * Identity is the call's own (userId, else anonymousId): uniques and journeys are keyed by
  * it, not by the contact that `alias` / `identify` join (the contacts read model owns that).
@@ -34,7 +37,7 @@ import {
   type JsonValue,
   type PageViewed,
 } from '../../domain/tracking/tracking.events';
-import type { Projection, ProjectionSession } from '../projection';
+import type { Projection } from '../projection';
 import { channels, type Channel } from '../touchpoints/channels';
 import { parseInstant } from '../touchpoints/sessions';
 import {
@@ -47,13 +50,8 @@ import {
   type EmailEventKind,
   type PromotionEvent,
 } from '../touchpoints/vocabulary';
-import {
-  bucketGranularities,
-  bucketStartOf,
-  bucketWrite,
-  type BucketDimensions,
-  type BucketGranularity,
-} from './buckets';
+import { BatchDocuments } from './batch-documents';
+import { BucketDeltas, type BucketDimensions } from './buckets';
 import {
   emailKey,
   firstTouchId,
@@ -63,7 +61,9 @@ import {
   type UniqueKind,
 } from './first-touches';
 import {
+  compactJourney,
   emptyJourney,
+  journeyHit,
   journeyId,
   recredit,
   withConversion,
@@ -126,39 +126,60 @@ export const campaignMetricsProjection: Projection = {
     ],
   },
   async project(events, session) {
-    for (const event of events) await projectEvent(event, session);
+    const batch: Batch = {
+      journeys: new BatchDocuments(session, journeys),
+      firsts: new BatchDocuments(session, firsts),
+      orders: new BatchDocuments(session, orders),
+      deltas: new BucketDeltas(),
+    };
+    for (const event of events) await projectEvent(event, batch);
+    for (const journey of batch.journeys.changed()) recreditJourney(batch, journey);
+    batch.journeys.flush();
+    batch.firsts.flush();
+    batch.orders.flush();
+    for (const { filter, update } of batch.deltas.writes()) {
+      session.update(buckets, filter, update, { upsert: true });
+    }
   },
 };
 
-async function projectEvent(recorded: RecordedEvent, session: ProjectionSession): Promise<void> {
+/** What the projection keeps while it handles one batch. */
+interface Batch {
+  readonly journeys: BatchDocuments<JourneyDocument>;
+  readonly firsts: BatchDocuments<FirstTouchDocument>;
+  readonly orders: BatchDocuments<OrderDocument>;
+  readonly deltas: BucketDeltas;
+}
+
+async function projectEvent(recorded: RecordedEvent, batch: Batch): Promise<void> {
   switch (recorded.type) {
     case 'PageViewed':
-      return projectPageView(recorded as RecordedEvent<PageViewed>, session);
+      return projectPageView(recorded as RecordedEvent<PageViewed>, batch);
     case 'EventTracked':
-      return projectTrack(recorded as RecordedEvent<EventTracked>, session);
+      return projectTrack(recorded as RecordedEvent<EventTracked>, batch);
     case 'AdReportImported':
     case 'SpendRecorded':
-      return projectCampaignEvent(recorded, session);
+      return projectCampaignEvent(recorded, batch);
     default:
       return;
   }
 }
 
-async function projectPageView(
-  recorded: RecordedEvent<PageViewed>,
-  session: ProjectionSession,
-): Promise<void> {
+async function projectPageView(recorded: RecordedEvent<PageViewed>, batch: Batch): Promise<void> {
   const { data, metadata } = recorded;
-  const journey = await loadJourney(session, metadata.workspaceId, primaryIdentity(data));
-  const next = withHit(journey, {
-    messageId: data.messageId,
-    at: data.occurredAt,
-    utm: data.campaign,
-    referrer: data.page?.referrer ?? null,
-    pageUrl: data.page?.url ?? null,
-    campaignId: namedId(data.properties.campaign_id),
-  });
-  if (next !== journey) saveJourney(session, next);
+  const journey = await loadJourney(batch, metadata.workspaceId, primaryIdentity(data));
+  const next = withHit(
+    journey,
+    journeyHit({
+      messageId: data.messageId,
+      at: data.occurredAt,
+      utm: data.campaign,
+      referrer: data.page?.referrer ?? null,
+      pageUrl: data.page?.url ?? null,
+      campaignId: namedId(data.properties.campaign_id),
+    }),
+  );
+  if (next !== journey) batch.journeys.set(next);
 }
 
 /** What every counted `track` call contributes: where and when it happened. */
@@ -169,10 +190,7 @@ interface CountedCall {
   readonly time: number;
 }
 
-async function projectTrack(
-  recorded: RecordedEvent<EventTracked>,
-  session: ProjectionSession,
-): Promise<void> {
+async function projectTrack(recorded: RecordedEvent<EventTracked>, batch: Batch): Promise<void> {
   const { data } = recorded;
   const promotion = readPromotionEvent(data);
   const email = promotion === null ? readEmailEvent(data) : null;
@@ -184,36 +202,36 @@ async function projectTrack(
     variant: readVariant(data.properties),
     time: parseInstant(data.occurredAt),
   };
-  if (promotion !== null) countPromotion(session, call, promotion);
-  if (email !== null) await countEmail(session, call, email);
-  if (conversion !== null) await addConversion(session, call, conversion);
+  if (promotion !== null) countPromotion(batch, call, promotion);
+  if (email !== null) await countEmail(batch, call, email);
+  if (conversion !== null) await addConversion(batch, call, conversion);
 }
 
 function countPromotion(
-  session: ProjectionSession,
+  batch: Batch,
   { workspaceId, variant, time }: CountedCall,
   promotion: PromotionEvent,
 ): void {
   if (promotion.campaignId === null) return;
   const counter: CounterName = promotion.kind === 'impression' ? 'impressions' : 'clicks';
   const channel = promotionChannel(promotion.channel);
-  count(session, { workspaceId, campaignId: promotion.campaignId, channel, variant }, time, {
+  count(batch, { workspaceId, campaignId: promotion.campaignId, channel, variant }, time, {
     counts: { [counter]: 1 },
   });
 }
 
 async function countEmail(
-  session: ProjectionSession,
+  batch: Batch,
   { workspaceId, data, variant, time }: CountedCall,
   email: EmailEvent,
 ): Promise<void> {
   if (email.campaignId === null) return;
   const dimensions = { workspaceId, campaignId: email.campaignId, channel: EMAIL, variant };
   const counter = emailCounters[email.kind];
-  if (counter !== null) count(session, dimensions, time, { counts: { [counter]: 1 } });
+  if (counter !== null) count(batch, dimensions, time, { counts: { [counter]: 1 } });
   const unique = uniqueKinds[email.kind];
   if (unique === null) return;
-  await countUnique(session, {
+  await countUnique(batch, {
     workspaceId,
     identity: primaryIdentity(data),
     emailKey: emailKey(email.emailId, email.campaignId),
@@ -227,24 +245,23 @@ async function countEmail(
 
 /** A repeated order id counts once: the first copy in log order. */
 async function addConversion(
-  session: ProjectionSession,
+  batch: Batch,
   { workspaceId, data, variant }: CountedCall,
   conversion: Conversion,
 ): Promise<void> {
   const identity = primaryIdentity(data);
   if (conversion.orderId !== null) {
     const orderKey = `${workspaceId}|${conversion.orderId}`;
-    if ((await session.get<OrderDocument>(orders, orderKey)) !== null) return;
-    const order: OrderDocument = {
+    if ((await batch.orders.get(orderKey)) !== null) return;
+    batch.orders.set({
       _id: orderKey,
       workspaceId,
       orderId: conversion.orderId,
       identity,
       messageId: data.messageId,
-    };
-    session.put(orders, order);
+    });
   }
-  const journey = await loadJourney(session, workspaceId, identity);
+  const journey = await loadJourney(batch, workspaceId, identity);
   const next = withConversion(journey, {
     key: conversion.orderId ?? `message:${data.messageId}`,
     at: data.occurredAt,
@@ -253,19 +270,19 @@ async function addConversion(
     revenueMinor: conversion.revenueMinor,
     currency: conversion.currency,
   });
-  if (next !== journey) saveJourney(session, next);
+  if (next !== journey) batch.journeys.set(next);
 }
 
-function projectCampaignEvent(recorded: RecordedEvent, session: ProjectionSession): void {
+function projectCampaignEvent(recorded: RecordedEvent, batch: Batch): void {
   const event = { type: recorded.type, data: recorded.data };
   if (!isCampaignEvent(event)) return;
   const { workspaceId } = recorded.metadata;
   if (event.type === 'AdReportImported') {
     const { data } = event;
-    countDay(session, adDimensions(workspaceId, data), data.day, adReportDelta(data));
+    countDay(batch, adDimensions(workspaceId, data), data.day, adReportDelta(data));
   } else if (event.type === 'SpendRecorded') {
     const { data } = event;
-    countDay(session, adDimensions(workspaceId, data), data.day, {
+    countDay(batch, adDimensions(workspaceId, data), data.day, {
       spend: moneyMap([data.amount]),
     });
   }
@@ -346,51 +363,41 @@ const uniqueCounter: Readonly<Record<UniqueKind, CounterName>> = {
 };
 
 async function countUnique(
-  session: ProjectionSession,
+  batch: Batch,
   candidate: Omit<FirstTouchDocument, '_id'>,
 ): Promise<void> {
   const { workspaceId, identity, kind } = candidate;
   const id = firstTouchId(workspaceId, identity, candidate.emailKey, kind);
-  const current = await session.get<FirstTouchDocument>(firsts, id);
+  const current = await batch.firsts.get(id);
   if (current !== null && !isEarlier(candidate, current)) return;
   const delta: MetricDelta = { counts: { [uniqueCounter[kind]]: 1 } };
-  if (current !== null) countAt(session, workspaceId, current, negate(delta));
-  countAt(session, workspaceId, candidate, delta);
-  session.put(firsts, { _id: id, ...candidate });
+  if (current !== null) countAt(batch, workspaceId, current, negate(delta));
+  countAt(batch, workspaceId, candidate, delta);
+  batch.firsts.set({ _id: id, ...candidate });
 }
 
-function countAt(
-  session: ProjectionSession,
-  workspaceId: string,
-  touch: FirstTouch,
-  delta: MetricDelta,
-): void {
+function countAt(batch: Batch, workspaceId: string, touch: FirstTouch, delta: MetricDelta): void {
   const { campaignId, variant } = touch;
-  count(
-    session,
-    { workspaceId, campaignId, channel: EMAIL, variant },
-    parseInstant(touch.at),
-    delta,
-  );
+  count(batch, { workspaceId, campaignId, channel: EMAIL, variant }, parseInstant(touch.at), delta);
 }
 
 async function loadJourney(
-  session: ProjectionSession,
+  batch: Batch,
   workspaceId: string,
   identity: string,
 ): Promise<JourneyDocument> {
-  const id = journeyId(workspaceId, identity);
-  return (await session.get<JourneyDocument>(journeys, id)) ?? emptyJourney(workspaceId, identity);
+  const stored = await batch.journeys.get(journeyId(workspaceId, identity));
+  return stored === null ? emptyJourney(workspaceId, identity) : compactJourney(stored);
 }
 
-/** Re-credits the journey's conversions, stores it and applies the credits that moved. */
-function saveJourney(session: ProjectionSession, changed: JourneyDocument): void {
+/** Re-credits the journey's conversions, keeps it and applies the credits that moved. */
+function recreditJourney(batch: Batch, changed: JourneyDocument): void {
   const { journey, moves } = recredit(changed);
-  session.put(journeys, journey);
-  for (const move of moves) applyMove(session, journey.workspaceId, move);
+  batch.journeys.set(journey);
+  for (const move of moves) applyMove(batch, journey.workspaceId, move);
 }
 
-function applyMove(session: ProjectionSession, workspaceId: string, move: CreditMove): void {
+function applyMove(batch: Batch, workspaceId: string, move: CreditMove): void {
   const { conversion, from, to } = move;
   const delta: MetricDelta = {
     counts: { conversions: 1 },
@@ -403,41 +410,24 @@ function applyMove(session: ProjectionSession, workspaceId: string, move: Credit
     channel: credit.channel,
     variant: conversion.variant,
   });
-  if (from !== null) count(session, dimensions(from), time, negate(delta));
-  if (to !== null) count(session, dimensions(to), time, delta);
+  if (from !== null) count(batch, dimensions(from), time, negate(delta));
+  if (to !== null) count(batch, dimensions(to), time, delta);
 }
 
 /** Applies a delta to the hour and the day bucket of an instant. */
-function count(
-  session: ProjectionSession,
-  dimensions: BucketDimensions,
-  time: number,
-  delta: MetricDelta,
-): void {
-  for (const granularity of bucketGranularities) {
-    write(session, dimensions, granularity, bucketStartOf(time, granularity), delta);
-  }
+function count(batch: Batch, dimensions: BucketDimensions, time: number, delta: MetricDelta): void {
+  batch.deltas.add(dimensions, 'HOUR', time, delta);
+  batch.deltas.add(dimensions, 'DAY', time, delta);
 }
 
 /** Applies a delta to a day bucket only (ad reports and spend have no hour). */
 function countDay(
-  session: ProjectionSession,
+  batch: Batch,
   dimensions: BucketDimensions,
   day: string,
   delta: MetricDelta,
 ): void {
-  write(session, dimensions, 'DAY', dayStart(day), delta);
-}
-
-function write(
-  session: ProjectionSession,
-  dimensions: BucketDimensions,
-  granularity: BucketGranularity,
-  bucketStart: string,
-  delta: MetricDelta,
-): void {
-  const upsert = bucketWrite(dimensions, granularity, bucketStart, delta);
-  if (upsert !== null) session.update(buckets, upsert.filter, upsert.update, { upsert: true });
+  batch.deltas.add(dimensions, 'DAY', Date.parse(dayStart(day)), delta);
 }
 
 /** `YYYY-MM-DD` → the ISO instant of that UTC midnight. */

@@ -1,21 +1,41 @@
 /**
  * A person's journey as the campaign metrics see it: their page hits and their conversions,
- * and the campaign × channel each conversion is currently credited to. Every new hit or
- * conversion re-runs the crediting over the whole journey; the conversions whose credit
- * changed come back as moves, which the projection turns into `$inc` differences. So a late
+ * and the campaign × channel each conversion is currently credited to. A batch that adds
+ * hits or conversions re-runs the crediting over the whole journey once; the conversions
+ * whose credit changed come back as moves, which the projection turns into `$inc` differences. So a late
  * page view that changes a conversion's last touch moves the conversion to the right
  * campaign, and the result does not depend on the order the events arrived in.
  *
  * The journey is keyed by the call's own identity (userId, else anonymousId), not by the
  * contact that `alias` / `identify` join: the contacts read model owns that join.
  */
-import { campaignForConversion } from '../touchpoints/conversion-campaign';
-import { buildSessions, parseInstant, type Hit } from '../touchpoints/sessions';
+import { classifyChannel, type Channel } from '../touchpoints/channels';
+import { defaultLookbackMs, isWithinLookback } from '../touchpoints/conversion-campaign';
+import {
+  namedCampaignId,
+  opensSession,
+  parseInstant,
+  utmCampaign,
+  type Hit,
+} from '../touchpoints/sessions';
 
-export interface JourneyHit extends Hit {
+/** A page call as it reaches the journey. */
+export interface PageHit extends Hit {
   readonly messageId: string;
-  readonly campaignId: string | null;
 }
+
+/**
+ * A page hit reduced to what crediting reads, as a tuple since a journey holds many: its
+ * time (ms), its message id (to add it once and order hits of one instant), and what a
+ * session it opens would credit: the channel, and the campaign id (the one the call names,
+ * else its UTM campaign value, which names its campaign: `campaignForConversion`'s default).
+ */
+export type JourneyHit = readonly [
+  time: number,
+  messageId: string,
+  channel: Channel,
+  campaignId: string | null,
+];
 
 /** Where a conversion currently counts. */
 export interface Credit {
@@ -72,12 +92,36 @@ export function emptyJourney(workspaceId: string, identity: string): JourneyDocu
   };
 }
 
+export function journeyHit(hit: PageHit): JourneyHit {
+  return [
+    parseInstant(hit.at),
+    hit.messageId,
+    classifyChannel(hit),
+    namedCampaignId(hit.campaignId) ?? utmCampaign(hit),
+  ];
+}
+
+/**
+ * The journey with its hits as tuples: a journey stored before hits were compact keeps them
+ * as page hits, which are converted when it is read.
+ */
+export function compactJourney(stored: JourneyDocument): JourneyDocument {
+  const hits = stored.hits as readonly (JourneyHit | PageHit)[];
+  if (hits.every((hit) => Array.isArray(hit))) return stored;
+  return {
+    ...stored,
+    hits: hits.map((hit) => (isJourneyHit(hit) ? hit : journeyHit(hit))).sort(compareHits),
+  };
+}
+
 /** The journey with one more hit; the same object when that message is already in it. */
 export function withHit(journey: JourneyDocument, hit: JourneyHit): JourneyDocument {
-  if (journey.hits.some((existing) => existing.messageId === hit.messageId)) return journey;
-  const hits = [...journey.hits, hit].sort(
-    (a, b) => compareInstants(a.at, b.at) || compareText(a.messageId, b.messageId),
-  );
+  const [, messageId] = hit;
+  if (journey.hits.some((existing) => existing[1] === messageId)) return journey;
+  // Hits are in order: the new one goes after every hit that sorts before it.
+  let index = journey.hits.length;
+  while (index > 0 && compareHits(journey.hits[index - 1], hit) > 0) index--;
+  const hits = [...journey.hits.slice(0, index), hit, ...journey.hits.slice(index)];
   return { ...journey, hits };
 }
 
@@ -93,28 +137,60 @@ export function withConversion(
   return { ...journey, conversions };
 }
 
-/** Credits every conversion afresh; the moves are the conversions whose credit changed. */
+/**
+ * Credits every conversion afresh, by `campaignForConversion`'s rule over the sessions the
+ * hits make; the moves are the conversions whose credit changed.
+ */
 export function recredit(journey: JourneyDocument): {
   journey: JourneyDocument;
   moves: CreditMove[];
 } {
   if (journey.conversions.length === 0) return { journey, moves: [] };
-  const sessions = buildSessions(journey.hits);
+  const sessionStarts = openingHits(journey.hits);
   const moves: CreditMove[] = [];
   const conversions = journey.conversions.map((conversion) => {
-    const found = campaignForConversion(
-      { at: conversion.at, campaignId: conversion.namedCampaignId },
-      sessions,
-    );
-    const credit: Credit | null = found && {
-      campaignId: found.campaignId,
-      channel: found.channel ?? channelWithoutTouch,
-    };
+    const credit = creditOf(conversion, sessionStarts);
     if (sameCredit(conversion.credit, credit)) return conversion;
     moves.push({ conversion, from: conversion.credit, to: credit });
     return { ...conversion, credit };
   });
   return { journey: { ...journey, conversions }, moves };
+}
+
+/** The hits that open a session, in order; hits must be in order. */
+function openingHits(hits: readonly JourneyHit[]): JourneyHit[] {
+  const openers: JourneyHit[] = [];
+  let previousTime: number | null = null;
+  for (const hit of hits) {
+    if (opensSession(previousTime, hit[0])) openers.push(hit);
+    previousTime = hit[0];
+  }
+  return openers;
+}
+
+/**
+ * The named campaign, else the campaign of the last non-direct session started in the
+ * lookback (none when that session has no campaign); the channel is that session's.
+ */
+function creditOf(
+  conversion: JourneyConversion,
+  sessionStarts: readonly JourneyHit[],
+): Credit | null {
+  const at = parseInstant(conversion.at);
+  let last: JourneyHit | null = null;
+  // The last one in order wins a tie of start times.
+  for (let index = sessionStarts.length - 1; index >= 0; index--) {
+    const start = sessionStarts[index];
+    if (start[0] > at || start[2] === 'direct') continue;
+    if (isWithinLookback(start[0], at, defaultLookbackMs)) last = start;
+    break;
+  }
+  const named = conversion.namedCampaignId;
+  if (named !== null && named.trim() !== '') {
+    return { campaignId: named, channel: last?.[2] ?? channelWithoutTouch };
+  }
+  if (last === null || last[3] === null) return null;
+  return { campaignId: last[3], channel: last[2] };
 }
 
 function sameCredit(a: Credit | null, b: Credit | null): boolean {
@@ -124,6 +200,14 @@ function sameCredit(a: Credit | null, b: Credit | null): boolean {
 
 export function compareInstants(a: string, b: string): number {
   return parseInstant(a) - parseInstant(b);
+}
+
+function compareHits(a: JourneyHit, b: JourneyHit): number {
+  return a[0] - b[0] || compareText(a[1], b[1]);
+}
+
+function isJourneyHit(hit: JourneyHit | PageHit): hit is JourneyHit {
+  return Array.isArray(hit);
 }
 
 export function compareText(a: string, b: string): number {

@@ -171,28 +171,37 @@ export function recordEvent(
   event: TrackingEvent,
   position: bigint,
 ): ContactDocument {
-  const { occurredAt } = event.data;
-  const seen: ContactDocument = {
-    ...contact,
-    firstSeenAt: earlierOf(contact.firstSeenAt, occurredAt),
-    lastSeenAt: laterOf(contact.lastSeenAt, occurredAt),
-    position: position.toString(),
-  };
+  const seen = seenFields(contact, event.data.occurredAt, position);
   switch (event.type) {
     case 'PageViewed':
-      return recordPageView(seen, event.data);
+      return recordPageView(contact, seen, event.data);
     case 'EventTracked':
-      return recordTrackedEvent(seen, event.data);
+      return recordTrackedEvent(contact, seen, event.data);
     case 'ContactIdentified':
-      return recordTraits(seen, event.data);
+      return recordTraits({ ...contact, ...seen }, event.data);
     case 'ContactAliased':
-      return seen;
+      return { ...contact, ...seen };
     default: {
       const _exhaustive: never = event;
       void _exhaustive;
-      return seen;
+      return { ...contact, ...seen };
     }
   }
+}
+
+/** What every event changes: the seen times and the position applied. */
+type SeenFields = Pick<ContactDocument, 'firstSeenAt' | 'lastSeenAt' | 'position'>;
+
+function seenFields(contact: ContactDocument, occurredAt: string, position: bigint): SeenFields {
+  const { firstSeenAt, lastSeenAt } = contact;
+  // Parsed once: the event time is compared with both ends.
+  const time = firstSeenAt === null && lastSeenAt === null ? 0 : parseInstant(occurredAt);
+  return {
+    firstSeenAt:
+      firstSeenAt === null || time < parseInstant(firstSeenAt) ? occurredAt : firstSeenAt,
+    lastSeenAt: lastSeenAt === null || time > parseInstant(lastSeenAt) ? occurredAt : lastSeenAt,
+    position: position.toString(),
+  };
 }
 
 /**
@@ -237,10 +246,15 @@ export function mergeContacts(kept: ContactDocument, absorbed: ContactDocument):
   );
 }
 
-function recordPageView(contact: ContactDocument, data: PageViewed['data']): ContactDocument {
+function recordPageView(
+  contact: ContactDocument,
+  seen: SeenFields,
+  data: PageViewed['data'],
+): ContactDocument {
   const sessions = mergeSpans(contact.sessions, [pageViewSpan(data)]);
   return {
     ...contact,
+    ...seen,
     eventCounts: increment(contact.eventCounts, pageEventName),
     sessions,
     firstTouch: firstTouch(sessions),
@@ -248,9 +262,18 @@ function recordPageView(contact: ContactDocument, data: PageViewed['data']): Con
   };
 }
 
-function recordTrackedEvent(contact: ContactDocument, data: EventTracked['data']): ContactDocument {
-  let next = contact;
+function recordTrackedEvent(
+  contact: ContactDocument,
+  seen: SeenFields,
+  data: EventTracked['data'],
+): ContactDocument {
   const conversion = readConversion(data);
+  const unsubscribed = readEmailEvent(data)?.kind === 'unsubscribed';
+  if (conversion === null && !unsubscribed) {
+    // The common case: a count, in one copy of the profile.
+    return { ...contact, ...seen, eventCounts: increment(contact.eventCounts, data.event) };
+  }
+  let next: ContactDocument = { ...contact, ...seen };
   if (conversion !== null) {
     const order: OrderEntry = {
       key:
@@ -267,7 +290,7 @@ function recordTrackedEvent(contact: ContactDocument, data: EventTracked['data']
     next = withOrders(next, [order]);
     if (repeated) return next;
   }
-  if (readEmailEvent(data)?.kind === 'unsubscribed') {
+  if (unsubscribed) {
     next = {
       ...next,
       consent: {

@@ -24,6 +24,7 @@ import {
   type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
 import type { Projection, ProjectionSession } from '../projection';
+import type { Document } from '../read-store';
 import {
   contactDocumentId,
   hasIdentity,
@@ -36,7 +37,7 @@ import {
   type ContactDocument,
   type IdentityKind,
 } from './contact-profile';
-import { timelineDocument, type ContactTimelineDocument } from './contact-timeline';
+import { timelineDocument } from './contact-timeline';
 
 export const contactsCollection = 'contacts';
 export const contactIdentitiesCollection = 'contact_identities';
@@ -68,12 +69,12 @@ export const contactsProjection: Projection = {
     [contactTimelineCollection]: [['workspaceId', 'identity', 'occurredAt']],
   },
   async project(events, session) {
+    const identities = new IdentityMap(session);
     for (const recorded of events) {
       const event = trackingEvent(recorded);
-      if (event === null) continue;
-      await projectTimeline(recorded, event, session);
-      await projectProfile(recorded, event, session);
+      if (event !== null) await projectEvent(recorded, event, identities, session);
     }
+    identities.flush();
   },
 };
 
@@ -84,28 +85,19 @@ function trackingEvent(recorded: RecordedEvent): TrackingEvent | null {
     : null;
 }
 
-async function projectTimeline(
+async function projectEvent(
   recorded: RecordedEvent,
   event: TrackingEvent,
+  identities: IdentityMap,
   session: ProjectionSession,
 ): Promise<void> {
-  const document = timelineDocument(recorded, event);
-  const existing = await session.get<ContactTimelineDocument>(
-    contactTimelineCollection,
-    document._id,
-  );
-  if (existing === null) session.put(contactTimelineCollection, document);
-}
-
-async function projectProfile(
-  recorded: RecordedEvent,
-  event: TrackingEvent,
-  session: ProjectionSession,
-): Promise<void> {
-  const identities = new IdentityMap(session, recorded.metadata.workspaceId);
+  const { workspaceId } = recorded.metadata;
   const identity = primaryIdentity(event.data);
-  const loaded = await identities.contactOf(identity);
+  const loaded = await identities.contactOf(workspaceId, identity);
+  // The profile and the timeline are committed together: a profile that has seen this
+  // position has its timeline document too, so the guard covers both without a read.
   if (loaded.stored && recorded.position <= BigInt(loaded.contact.position)) return;
+  session.put(contactTimelineCollection, timelineDocument(recorded, event));
 
   const kind: IdentityKind = event.data.userId === null ? 'anonymous' : 'user';
   let contact = recordEvent(withIdentity(loaded.contact, identity, kind), event, recorded.position);
@@ -116,7 +108,7 @@ async function projectProfile(
     identities.save(contact);
     return;
   }
-  const other = await identities.contactOf(joined);
+  const other = await identities.contactOf(workspaceId, joined);
   if (!other.stored) {
     contact = withIdentity(contact, joined, 'anonymous');
     identities.register(contact, [joined]);
@@ -153,48 +145,96 @@ function joinedIdentity(event: TrackingEvent): string | null {
   return null;
 }
 
-/** The identity map and profiles of one workspace, read and written through the session. */
+/**
+ * The identity map and profiles as one batch sees them: each document is read once, evolved
+ * in memory event by event, and written once by `flush` (a profile's arrays would otherwise
+ * be copied and re-serialised for every event). Documents are never mutated in place.
+ */
 class IdentityMap {
-  constructor(
-    private readonly session: ProjectionSession,
-    private readonly workspaceId: string,
-  ) {}
+  /** By document id; null where the store has none (or the batch deleted it). */
+  private readonly identities = new Map<string, ContactIdentityDocument | null>();
+  private readonly contacts = new Map<string, ContactDocument | null>();
+  private readonly writtenIdentities = new Set<string>();
+  private readonly writtenContacts = new Set<string>();
+
+  constructor(private readonly session: ProjectionSession) {}
 
   /** The profile an identity belongs to, or a new one named after it. */
-  async contactOf(identity: string): Promise<{ contact: ContactDocument; stored: boolean }> {
-    const mapped = await this.session.get<ContactIdentityDocument>(
+  async contactOf(
+    workspaceId: string,
+    identity: string,
+  ): Promise<{ contact: ContactDocument; stored: boolean }> {
+    const mapped = await this.read(
+      this.identities,
       contactIdentitiesCollection,
-      identityDocumentId(this.workspaceId, identity),
+      identityDocumentId(workspaceId, identity),
     );
-    const contactId = mapped?.contactId ?? identity;
-    const contact = await this.session.get<ContactDocument>(
+    // Every profile's own id is in the map (registered with its first event, re-pointed only
+    // when the profile is absorbed and deleted), so an unmapped identity has no profile yet.
+    if (mapped === null) return { contact: newContact(workspaceId, identity), stored: false };
+    const contact = await this.read(
+      this.contacts,
       contactsCollection,
-      contactDocumentId(this.workspaceId, contactId),
+      contactDocumentId(workspaceId, mapped.contactId),
     );
     return contact === null
-      ? { contact: newContact(this.workspaceId, contactId), stored: false }
+      ? { contact: newContact(workspaceId, mapped.contactId), stored: false }
       : { contact, stored: true };
   }
 
   /** Points these identities (all listed on the contact) at it. */
   register(contact: ContactDocument, identities: readonly string[]): void {
+    const { workspaceId } = contact;
     for (const identity of identities) {
       const document: ContactIdentityDocument = {
-        _id: identityDocumentId(this.workspaceId, identity),
-        workspaceId: this.workspaceId,
+        _id: identityDocumentId(workspaceId, identity),
+        workspaceId,
         identity,
         kind: contact.userIds.includes(identity) ? 'user' : 'anonymous',
         contactId: contact.contactId,
       };
-      this.session.put(contactIdentitiesCollection, document);
+      this.identities.set(document._id, document);
+      this.writtenIdentities.add(document._id);
     }
   }
 
   save(contact: ContactDocument): void {
-    this.session.put(contactsCollection, contact);
+    this.contacts.set(contact._id, contact);
+    this.writtenContacts.add(contact._id);
   }
 
   remove(contact: ContactDocument): void {
-    this.session.delete(contactsCollection, contact._id);
+    this.contacts.set(contact._id, null);
+    this.writtenContacts.add(contact._id);
+  }
+
+  /** Hands the batch's final identity documents and profiles to the session. */
+  flush(): void {
+    this.writeBack(contactIdentitiesCollection, this.identities, this.writtenIdentities);
+    this.writeBack(contactsCollection, this.contacts, this.writtenContacts);
+  }
+
+  private async read<T extends Document>(
+    cache: Map<string, T | null>,
+    collection: string,
+    id: string,
+  ): Promise<T | null> {
+    const cached = cache.get(id);
+    if (cached !== undefined) return cached;
+    const document = await this.session.get<T>(collection, id);
+    cache.set(id, document);
+    return document;
+  }
+
+  private writeBack<T extends Document>(
+    collection: string,
+    documents: ReadonlyMap<string, T | null>,
+    written: ReadonlySet<string>,
+  ): void {
+    for (const id of written) {
+      const document = documents.get(id) ?? null;
+      if (document === null) this.session.delete(collection, id);
+      else this.session.put(collection, document);
+    }
   }
 }

@@ -65,13 +65,21 @@ export function lastNonDirectSession(
 ): Session | null {
   if (!(lookbackMs >= 0)) throw new RangeError(`lookbackMs must be >= 0, got ${lookbackMs}`);
   const end = parseInstant(at);
-  const start = end - lookbackMs;
   let last: { session: Session; startedAt: number } | null = null;
   for (const session of sessions) {
     if (session.channel === 'direct') continue;
     const startedAt = parseInstant(session.startedAt);
-    if (startedAt < start || startedAt > end) continue;
+    if (!isWithinLookback(startedAt, end, lookbackMs)) continue;
     if (last === null || startedAt >= last.startedAt) last = { session, startedAt };
   }
   return last?.session ?? null;
+}
+
+/** A session that started at `startedAt` counts for a conversion at `at`: both ends included. */
+export function isWithinLookback(
+  startedAt: number,
+  at: number,
+  lookbackMs: number = defaultLookbackMs,
+): boolean {
+  return startedAt >= at - lookbackMs && startedAt <= at;
 }

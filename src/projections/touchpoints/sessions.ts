@@ -72,7 +72,7 @@ export function buildSessions(hits: readonly Hit[], options: SessionOptions = {}
   const sessions: Session[] = [];
   let current: { session: Session; lastTime: number } | null = null;
   for (const { hit, time } of timed) {
-    if (current !== null && time - current.lastTime <= timeoutMs) {
+    if (current !== null && !opensSession(current.lastTime, time, timeoutMs)) {
       current.session = {
         ...current.session,
         endedAt: hit.at,
@@ -86,6 +86,18 @@ export function buildSessions(hits: readonly Hit[], options: SessionOptions = {}
   }
   if (current !== null) sessions.push(current.session);
   return sessions;
+}
+
+/**
+ * Whether a hit at `time` opens a session after the person's previous hit at `previousTime`
+ * (null: there is none). A gap of exactly the timeout stays in the session.
+ */
+export function opensSession(
+  previousTime: number | null,
+  time: number,
+  timeoutMs: number = defaultSessionTimeoutMs,
+): boolean {
+  return previousTime === null || time - previousTime > timeoutMs;
 }
 
 /** Milliseconds since the epoch of an ISO-8601 instant; throws on anything else. */
@@ -105,6 +117,11 @@ function openSession(hit: Hit, rules: readonly ChannelRule[]): Session {
     campaignId: namedCampaignId(hit.campaignId),
     hitCount: 1,
   };
+}
+
+/** The UTM campaign value of a hit whose UTM parameters are present, else null. */
+export function utmCampaign(hit: Pick<Hit, 'utm'>): string | null {
+  return hit.utm !== null && hasUtm(hit.utm) ? utmValue(hit.utm.name) : null;
 }
 
 function sourceAndMedium(
@@ -129,7 +146,8 @@ function sourceAndMedium(
   return { source: directSource, medium: directMedium, campaign: null };
 }
 
-function namedCampaignId(campaignId: string | null | undefined): string | null {
+/** The campaign id a hit names, or null when it names none (absent or blank). */
+export function namedCampaignId(campaignId: string | null | undefined): string | null {
   return campaignId === undefined || campaignId === null || campaignId.trim() === ''
     ? null
     : campaignId;
