@@ -209,6 +209,26 @@ describe('a day of tracking traffic', () => {
     ]);
     expect(await touchline.server.eventStore.readStream('contact-default:u-neg')).toEqual([]);
 
+    // Answers that cross the ingestion worker thread keep their code, field and reason.
+    const single = await fetch(ingest.replace('/v1/batch', '/v1/track'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ event: 'Signed Up', messageId: 'lonely' }),
+    });
+    expect(single.status).toBe(400);
+    expect(await single.json()).toMatchObject({
+      errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'userId', reason: 'MISSING_ID' } }],
+    });
+    const notJson = await fetch(ingest, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: '{"batch": [',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({
+      errors: [{ extensions: { code: 'BAD_REQUEST' } }],
+    });
+
     const wrongKey = await fetch(ingest, {
       method: 'POST',
       headers: {

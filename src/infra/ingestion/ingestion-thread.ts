@@ -8,13 +8,14 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CallType } from '../../domain/tracking/ingestion';
-import { DomainError, type DomainErrorKind } from '../../domain/shared/errors';
+import { DomainError, type DomainErrorKind, ValidationError } from '../../domain/shared/errors';
 import type { LogLevel } from '../config';
 import type { Logger } from '../logger';
 import type { IngestOptions, IngestResult, TrackingIngestor } from './tracking-service';
 
 export type WorkerRequest =
   | { id: number; kind: 'batch'; workspaceId: string; body: unknown; options: IngestOptions }
+  | { id: number; kind: 'raw-batch'; workspaceId: string; body: Uint8Array; options: IngestOptions }
   | {
       id: number;
       kind: 'message';
@@ -78,6 +79,16 @@ export class IngestionThread implements TrackingIngestor {
     return this.request({ kind: 'batch', workspaceId, body, options });
   }
 
+  /** The bytes move to the worker (transferred, not copied again) and are parsed there. */
+  ingestRawBatch(
+    workspaceId: string,
+    raw: Uint8Array,
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
+    const owned = new Uint8Array(raw);
+    return this.request({ kind: 'raw-batch', workspaceId, body: owned, options }, [owned.buffer]);
+  }
+
   ingestMessage(
     workspaceId: string,
     body: unknown,
@@ -98,12 +109,12 @@ export class IngestionThread implements TrackingIngestor {
     await exited;
   }
 
-  private request(body: WorkerRequestBody): Promise<IngestResult> {
+  private request(body: WorkerRequestBody, transfer: ArrayBuffer[] = []): Promise<IngestResult> {
     if (this.closing) return Promise.reject(new Error('ingestion is shutting down'));
     const id = this.nextId++;
     const reply = new Promise<IngestResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...body, id } as WorkerRequest);
+      this.worker.postMessage({ ...body, id } as WorkerRequest, transfer);
     });
     this.inFlight.add(reply);
     const forget = () => this.inFlight.delete(reply);
@@ -142,7 +153,11 @@ export class IngestionThread implements TrackingIngestor {
       waiting.resolve(reply.result);
     } else if (reply.error.domain) {
       const { kind, reason, message, field } = reply.error;
-      waiting.reject(new DomainError(kind, reason, message, field));
+      waiting.reject(
+        kind === 'BAD_USER_INPUT' && field !== undefined
+          ? new ValidationError(field, message, reason)
+          : new DomainError(kind, reason, message, field),
+      );
     } else {
       waiting.reject(new Error(reply.error.message));
     }

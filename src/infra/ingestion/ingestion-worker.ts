@@ -43,7 +43,9 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     const result =
       request.kind === 'batch'
         ? await tracking.ingestBatch(workspaceId, request.body, options)
-        : await tracking.ingestMessage(workspaceId, request.body, request.type, options);
+        : request.kind === 'raw-batch'
+          ? await tracking.ingestRawBatch(workspaceId, request.body, options)
+          : await tracking.ingestMessage(workspaceId, request.body, request.type, options);
     return { id: request.id, ok: true, result };
   } catch (error) {
     if (error instanceof DomainError) {

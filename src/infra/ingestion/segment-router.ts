@@ -16,10 +16,10 @@
 import type { IncomingMessage } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { ValidationError } from '../../domain/shared/errors';
+import { DomainError } from '../../domain/shared/errors';
 import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
 import type { Logger } from '../logger';
-import type { IngestResult, TrackingIngestor } from './tracking-service';
+import { type IngestResult, MALFORMED_JSON, type TrackingIngestor } from './tracking-service';
 
 export interface WriteKeyGrant {
   readonly workspaceId: string;
@@ -94,13 +94,16 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
       `/v1/${endpoint}`,
       checkHeaderKey,
       // The parser refuses batches over its own limit: a larger body is never worth reading.
-      json(Math.min(ingestionLimits.batchBytes, deps.maxBatchBytes)),
+      express.raw({
+        limit: Math.min(ingestionLimits.batchBytes, deps.maxBatchBytes),
+        type: () => true,
+      }),
       async (req: Request, res: Response) => {
-        const { grant, message } = authorise(req, res);
-        const result = await tracking.ingestBatch(grant.workspaceId, message, {
-          keepReceivedAt: endpoint === 'import' && grant.canImport,
-          bodyBytes: bodySizes.get(req),
-        });
+        const raw: unknown = req.body;
+        if (!Buffer.isBuffer(raw) || raw.length === 0) {
+          throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
+        }
+        const { grant, result } = await ingestBatchBody(raw, res.locals.grant, endpoint);
         if (result.rejected.length > 0) {
           logger.debug(
             { workspaceId: grant.workspaceId, endpoint, rejected: result.rejected.length },
@@ -115,6 +118,34 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
   router.use(answerErrors(logger));
   return router;
 
+  /**
+   * With the key in a header the bytes go to ingestion unparsed (to its worker thread, when
+   * there is one); a key inside the body has to be read here first.
+   */
+  async function ingestBatchBody(
+    raw: Buffer,
+    headerGrant: WriteKeyGrant | undefined,
+    endpoint: 'batch' | 'import',
+  ): Promise<{ grant: WriteKeyGrant; result: IngestResult }> {
+    const options = (grant: WriteKeyGrant) => ({
+      keepReceivedAt: endpoint === 'import' && grant.canImport,
+      bodyBytes: raw.length,
+    });
+    if (headerGrant) {
+      const result = await tracking.ingestRawBatch(
+        headerGrant.workspaceId,
+        raw,
+        options(headerGrant),
+      );
+      return { grant: headerGrant, result };
+    }
+    const { grant, message } = authoriseParsed(parseJsonBody(raw));
+    return {
+      grant,
+      result: await tracking.ingestBatch(grant.workspaceId, message, options(grant)),
+    };
+  }
+
   /** A key in the Authorization header is checked before the body is read. */
   function checkHeaderKey(req: Request, res: Response, next: NextFunction): void {
     const header = req.header('authorization');
@@ -127,16 +158,22 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
 
   /** The grant of the header's key, else of the body's `writeKey`; the body without it. */
   function authorise(req: Request, res: Response): { grant: WriteKeyGrant; message: unknown } {
-    const body: unknown = req.body;
     // body-parser reads an empty body as `{}`: refused like a missing one.
     const empty = (bodySizes.get(req) ?? 0) === 0;
-    if (empty || typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (empty) throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
+    return authoriseParsed(req.body, res.locals.grant as WriteKeyGrant | undefined);
+  }
+
+  function authoriseParsed(
+    body: unknown,
+    headerGrant?: WriteKeyGrant,
+  ): { grant: WriteKeyGrant; message: unknown } {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
     }
     const { writeKey, ...message } = body as { writeKey?: unknown };
     const grant =
-      (res.locals.grant as WriteKeyGrant | undefined) ??
-      (typeof writeKey === 'string' ? writeKeys.get(writeKey) : undefined);
+      headerGrant ?? (typeof writeKey === 'string' ? writeKeys.get(writeKey) : undefined);
     if (!grant) {
       throw unauthenticated(
         writeKey === undefined
@@ -145,6 +182,14 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
       );
     }
     return { grant, message };
+  }
+}
+
+function parseJsonBody(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request body is not valid JSON');
   }
 }
 
@@ -201,7 +246,10 @@ function answerErrors(logger: Logger): express.ErrorRequestHandler {
 
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (error instanceof ValidationError) {
+  if (error instanceof DomainError && error.reason === MALFORMED_JSON) {
+    return new HttpError(400, 'BAD_REQUEST', 'the request body is not valid JSON');
+  }
+  if (error instanceof DomainError && error.kind === 'BAD_USER_INPUT') {
     return new HttpError(400, 'BAD_USER_INPUT', error.message, {
       field: error.field,
       reason: error.reason,

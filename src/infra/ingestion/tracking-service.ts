@@ -23,6 +23,7 @@ import {
   type EventStore,
   type StreamWrite,
 } from '../event-store/event-store';
+import { ValidationError } from '../../domain/shared/errors';
 import type { Logger } from '../logger';
 import { trackingEventId } from './tracking-event-id';
 
@@ -53,6 +54,9 @@ export interface IngestResult {
   readonly position: bigint | null;
 }
 
+/** Reason of a batch body that is not JSON at all. */
+export const MALFORMED_JSON = 'MALFORMED_JSON';
+
 /** Reason of a message whose messageId is already stored for another person. */
 export const DUPLICATE_MESSAGE_ID = 'DUPLICATE_MESSAGE_ID';
 
@@ -64,6 +68,12 @@ export interface TrackingIngestor {
     options?: IngestOptions,
   ): Promise<IngestResult>;
   ingestBatch(workspaceId: string, body: unknown, options?: IngestOptions): Promise<IngestResult>;
+  /** A batch body as received (UTF-8 JSON bytes), parsed where the ingestion runs. */
+  ingestRawBatch(
+    workspaceId: string,
+    raw: Uint8Array,
+    options?: IngestOptions,
+  ): Promise<IngestResult>;
   ingestMessage(
     workspaceId: string,
     raw: unknown,
@@ -98,6 +108,20 @@ export class TrackingService implements TrackingIngestor {
       bodyBytes: options.bodyBytes,
     });
     return this.store(workspaceId, accepted, rejected, options.source);
+  }
+
+  async ingestRawBatch(
+    workspaceId: string,
+    raw: Uint8Array,
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+    } catch {
+      throw new ValidationError('body', 'the request body is not valid JSON', MALFORMED_JSON);
+    }
+    return this.ingestBatch(workspaceId, body, { ...options, bodyBytes: raw.byteLength });
   }
 
   /** One call of the given type (`/v1/track`, ...); an invalid one throws a ValidationError. */
