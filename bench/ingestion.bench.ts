@@ -26,6 +26,8 @@ const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
 const PACED_RATE = 20_000;
 const PACED_SECONDS = 10;
+/** Requests in flight at once, as from many SDK clients posting batches in parallel. */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
 interface LoadPlan {
   readonly url: string;
@@ -79,7 +81,12 @@ async function main(): Promise<void> {
   const ingestUrl = server.url.replace(/\/graphql$/, '/v1/batch');
   try {
     const started = Date.now();
-    const load = await runLoad({ url: ingestUrl, bodies, concurrency: 4, batchesPerSecond: 0 });
+    const load = await runLoad({
+      url: ingestUrl,
+      bodies,
+      concurrency: CONCURRENCY,
+      batchesPerSecond: 0,
+    });
     const head = await server.eventStore.headPosition();
     await server.manager.waitForPosition(head, 600_000, ['campaign-metrics']);
     const projectedSeconds = (Date.now() - started) / 1000;

@@ -5,6 +5,7 @@
 import type DataLoader from 'dataloader';
 import type { CampaignCommand } from '../domain/campaign';
 import type { CampaignState } from '../domain/campaign';
+import type { RecordedEvent } from '../domain/shared/events';
 import type { CampaignDocument } from '../projections/campaigns/campaigns.projection';
 import type { RejectedMessage } from '../domain/tracking/ingestion';
 import type { DocumentChange } from '../projections/projection';
@@ -87,10 +88,25 @@ export interface TrackingIngestion {
   ): Promise<TrackingOutcome>;
 }
 
+/**
+ * What people did, read straight from the log (one stream per identity), for the histories
+ * that no read model copies.
+ */
+export interface ContactHistory {
+  /**
+   * The events of these identities' streams in one workspace, each stream in revision order.
+   * Bounded: a stream yields at most its newest 10,000 events (the ones appended last; the
+   * composition root sets the bound), so one contact with a huge history cannot exhaust a
+   * request.
+   */
+  contactEvents(workspaceId: string, identities: readonly string[]): Promise<RecordedEvent[]>;
+}
+
 export interface Services {
   readonly campaigns: CampaignCommands;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
+  readonly history: ContactHistory;
   readonly live: LiveChanges;
   readonly projections: ProjectionAdmin;
   /** Clock and ids live at the edge, never in the domain. */

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
-import type { Services } from '../graphql/context';
+import type { RecordedEvent } from '../domain/shared/events';
+import { contactStreamId } from '../domain/tracking/tracking.events';
+import type { ContactHistory, Services } from '../graphql/context';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { CommandHandler } from './commands/command-handler';
@@ -25,6 +27,12 @@ export interface ServiceDependencies {
   readonly tracking: TrackingIngestor;
   readonly logger: Logger;
 }
+
+/**
+ * The most events a contact history reads from one identity's stream: the newest 10,000
+ * (a person who did more has their latest 10,000 calls per identity shown).
+ */
+export const maxContactEventsPerIdentity = 10_000;
 
 export function createServices(deps: ServiceDependencies): Services {
   const { config, readStore, manager, changeFeed, logger } = deps;
@@ -47,6 +55,7 @@ export function createServices(deps: ServiceDependencies): Services {
       },
     },
     tracking: deps.tracking,
+    history: contactHistory(deps.eventStore, maxContactEventsPerIdentity),
     readModels: {
       collection: <T extends Document>(logical: string) =>
         readStore.collection<T>(manager.collection(logical)),
@@ -85,4 +94,61 @@ export function createServices(deps: ServiceDependencies): Services {
     reportInternalError: (error) =>
       logger.error({ err: error }, 'internal error while resolving a request'),
   };
+}
+
+export function contactHistory(
+  eventStore: EventStore,
+  maxEventsPerIdentity: number,
+): ContactHistory {
+  return {
+    async contactEvents(workspaceId, identities) {
+      const streams = await Promise.all(
+        [...new Set(identities)].map((identity) =>
+          readNewest(eventStore, contactStreamId(workspaceId, identity), maxEventsPerIdentity),
+        ),
+      );
+      return streams.flat();
+    },
+  };
+}
+
+/** The newest `max` events of a stream, in revision order. */
+async function readNewest(
+  eventStore: EventStore,
+  streamId: string,
+  max: number,
+): Promise<RecordedEvent[]> {
+  // Almost every stream is short: one read from the start returns all of it.
+  const oldest = await eventStore.readStream(streamId, { maxCount: max });
+  const known = oldest.at(-1)?.revision;
+  if (oldest.length < max || known === undefined) return oldest;
+  const last = await lastRevision(eventStore, streamId, known);
+  if (last === known) return oldest;
+  return eventStore.readStream(streamId, { fromRevision: last - BigInt(max) + 1n, maxCount: max });
+}
+
+/**
+ * The last revision of a stream that has one at `known`, found with one-event reads
+ * (the port reads forwards only): doubling steps past the end, then halving back to it.
+ */
+async function lastRevision(
+  eventStore: EventStore,
+  streamId: string,
+  known: bigint,
+): Promise<bigint> {
+  const reaches = async (revision: bigint) =>
+    (await eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 })).length > 0;
+  let low = known;
+  let step = 1n;
+  while (await reaches(low + step)) {
+    low += step;
+    step *= 2n;
+  }
+  let high = low + step; // no event at or after it
+  while (high - low > 1n) {
+    const middle = (low + high) / 2n;
+    if (await reaches(middle)) low = middle;
+    else high = middle;
+  }
+  return low;
 }

@@ -125,6 +125,53 @@ describe('contacts and budget control end to end', () => {
     const timeline = (contact.timeline as { edges: { node: { messageId: string } }[] }).edges;
     expect(timeline.map((edge) => edge.node.messageId)).toEqual(['o-2', 'o-1', 'i-1', 'p-1']);
 
+    // The timeline is read from the identities' streams: pages follow the cursor, types filter.
+    type TimelinePage = {
+      contact: {
+        timeline: {
+          edges: { node: { messageId: string; identity: string } }[];
+          pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          totalCount: number;
+        };
+      };
+    };
+    const timelinePage = (variables: { after?: string; types?: string[] }) =>
+      api.request<TimelinePage>(
+        gql`
+          query ($after: String, $types: [String!]) {
+            contact(id: "ada") {
+              timeline(first: 2, after: $after, types: $types) {
+                edges {
+                  node {
+                    messageId
+                    identity
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+                totalCount
+              }
+            }
+          }
+        `,
+        variables,
+      );
+    const firstPage = (await timelinePage({})).contact.timeline;
+    expect(firstPage).toMatchObject({ totalCount: 4, pageInfo: { hasNextPage: true } });
+    expect(firstPage.edges.map((edge) => edge.node.messageId)).toEqual(['o-2', 'o-1']);
+    const secondPage = (await timelinePage({ after: firstPage.pageInfo.endCursor ?? '' })).contact
+      .timeline;
+    expect(secondPage.pageInfo.hasNextPage).toBe(false);
+    expect(secondPage.edges.map((edge) => edge.node)).toEqual([
+      { messageId: 'i-1', identity: 'ada' },
+      { messageId: 'p-1', identity: 'anon-7' },
+    ]);
+    const pages = (await timelinePage({ types: ['page', 'identify'] })).contact.timeline;
+    expect(pages.totalCount).toBe(2);
+    expect(pages.edges.map((edge) => edge.node.messageId)).toEqual(['i-1', 'p-1']);
+
     const found = await api.request<{
       contacts: { totalCount: number; edges: { node: { id: string } }[] };
     }>(gql`

@@ -11,12 +11,15 @@ import {
 import { BatchSession } from '../../src/infra/projections/batch-session';
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
 import type { ContactDocument } from '../../src/projections/contacts/contact-profile';
-import type { ContactTimelineDocument } from '../../src/projections/contacts/contact-timeline';
+import {
+  maxTimelinePropertiesLength,
+  timelineEntry,
+  timelineOf,
+} from '../../src/projections/contacts/contact-timeline';
 import {
   contactIdentitiesCollection,
   contactsCollection,
   contactsProjection,
-  contactTimelineCollection,
   type ContactIdentityDocument,
 } from '../../src/projections/contacts/contacts.projection';
 
@@ -93,6 +96,8 @@ const order = (messageId: string, orderId: string, revenue: number, options: Cal
 
 class Harness {
   readonly store = EmbeddedReadStore.open({ path: ':memory:' });
+  /** Every recorded event: the log the timeline is read from. */
+  readonly log: RecordedEvent[] = [];
   private position = 0n;
 
   /** Records the events in this order (positions growing) and projects them batch by batch. */
@@ -135,21 +140,24 @@ class Harness {
     return Object.fromEntries(documents.map((document) => [document.identity, document.contactId]));
   }
 
-  /** A contact's timeline as the GraphQL layer reads it: events filed under any of its ids. */
-  async timeline(contact: ContactDocument): Promise<string[]> {
-    const documents = await this.store
-      .collection<ContactTimelineDocument>(contactTimelineCollection)
-      .find(
-        { workspaceId, identity: { $in: [...contact.userIds, ...contact.anonymousIds] } },
-        { sort: { occurredAt: 1, positionKey: 1 } },
-      );
-    return documents.map((document) => document.messageId);
+  /**
+   * A contact's timeline, oldest first, as the GraphQL layer reads it: the events of the
+   * streams of every identity its profile lists.
+   */
+  timeline(contact: ContactDocument): string[] {
+    const streams = [...contact.userIds, ...contact.anonymousIds].map((identity) =>
+      contactStreamId(workspaceId, identity),
+    );
+    const events = this.log.filter((recorded) => streams.includes(recorded.streamId));
+    return timelineOf(events)
+      .reverse()
+      .map((entry) => entry.event.data.messageId);
   }
 
   /** Records an event in the log without projecting it. */
   record(event: TrackingEvent): RecordedEvent {
     this.position += 10n;
-    return {
+    const recorded: RecordedEvent = {
       eventId: `event-${event.data.messageId}`,
       type: event.type,
       data: event.data,
@@ -159,6 +167,8 @@ class Harness {
       position: this.position,
       recordedAt: new Date(T0),
     };
+    this.log.push(recorded);
+    return recorded;
   }
 
   private async commit(events: readonly RecordedEvent[], checkpoint: bigint | null) {
@@ -213,12 +223,12 @@ describe('contactsProjection', () => {
   it('declares its events, collections and indexes', () => {
     expect(contactsProjection).toMatchObject({
       name: 'contacts',
-      version: 1,
+      version: 2,
       eventTypes: trackingEventTypes,
-      collections: ['contacts', 'contact_identities', 'contact_timeline'],
+      collections: ['contacts', 'contact_identities'],
       indexes: {
         contacts: [['workspaceId', 'lastSeenAt']],
-        contact_timeline: [['workspaceId', 'identity', 'occurredAt']],
+        contact_identities: [['workspaceId', 'contactId']],
       },
     });
   });
@@ -302,7 +312,7 @@ describe('contactsProjection', () => {
     });
     expect(await harness.contact('a1')).toBeNull();
     expect(await harness.identityMap()).toEqual({ a1: 'u1', u1: 'u1' });
-    expect(await harness.timeline(contact)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(harness.timeline(contact)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
   });
 
   it('given an identify carrying both ids, then the anonymous profile merges into the user', async () => {
@@ -323,7 +333,7 @@ describe('contactsProjection', () => {
       lastSeenAt: at(51),
     });
     expect(contact.sessions).toHaveLength(2);
-    expect(await harness.timeline(contact)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(harness.timeline(contact)).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 
   it('given two anonymous ids identified as one user, then one contact combines both exactly', async () => {
@@ -470,15 +480,15 @@ describe('contactsProjection', () => {
     ];
     const recorded = await harness.apply(events);
     const before = await harness.onlyContact();
-    const timelineBefore = await harness.timeline(before);
+    const identitiesBefore = await harness.identityMap();
 
     await harness.redeliver(recorded);
     await harness.redeliver([recorded[1], recorded[1]]);
 
     expect(await harness.onlyContact()).toEqual(before);
-    expect(await harness.timeline(before)).toEqual(timelineBefore);
+    expect(await harness.identityMap()).toEqual(identitiesBefore);
     expect(before.eventCounts).toEqual({ page: 1, Clicked: 2 });
-    expect(await harness.store.collection(contactTimelineCollection).count({})).toBe(4);
+    expect(harness.timeline(before)).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 
   it('given the same event twice in one batch, then it counts once', async () => {
@@ -487,7 +497,7 @@ describe('contactsProjection', () => {
     await contactsProjection.project([recorded, recorded], session);
     await harness.store.commit({ operations: session.operations() });
     expect((await harness.contact('u1'))?.eventCounts).toEqual({ Clicked: 1 });
-    expect(await harness.store.collection(contactTimelineCollection).count({})).toBe(1);
+    expect(await harness.store.collection(contactsCollection).count({})).toBe(1);
   });
 
   it('given the same history in shuffled orders, then the same profiles, identities and timelines', async () => {
@@ -515,8 +525,8 @@ describe('contactsProjection', () => {
     const expectedIdentities = await harness.identityMap();
     // Events at the same instant follow log order in a timeline, so compare the sets.
     const timelines = (of: Harness, contacts: readonly ContactDocument[]) =>
-      Promise.all(contacts.map(async (contact) => (await of.timeline(contact)).sort()));
-    const expectedTimelines = await timelines(harness, await harness.contacts());
+      contacts.map((contact) => of.timeline(contact).sort());
+    const expectedTimelines = timelines(harness, await harness.contacts());
 
     expect(expected.map((contact) => contact.contactId)).toEqual(['a3', 'u1']);
     expect(expected[1]).toMatchObject({
@@ -540,8 +550,58 @@ describe('contactsProjection', () => {
       const contacts = await other.contacts();
       expect({ seed, profiles: contacts.map(profileFields) }).toEqual({ seed, profiles: expected });
       expect(await other.identityMap()).toEqual(expectedIdentities);
-      expect(await timelines(other, contacts)).toEqual(expectedTimelines);
+      expect(timelines(other, contacts)).toEqual(expectedTimelines);
       await other.store.close();
     }
+  });
+});
+
+describe('a contact timeline read from the log', () => {
+  it('given events of several identities, then newest first by event time, then log position', () => {
+    const events = [
+      page('t1', { anonymousId: 'a1', minute: 5 }),
+      track('t2', 'Clicked', { button: 'buy' }, { userId: 'u1', minute: 9 }),
+      identify('t3', { plan: 'pro' }, { userId: 'u1', anonymousId: 'a1', minute: 5 }),
+      alias('t4', 'a1', { userId: 'u1', minute: 1 }),
+    ].map((event) => harness.record(event));
+    const notTracked: RecordedEvent = { ...events[0], eventId: 'other', type: 'CampaignLaunched' };
+
+    const timeline = timelineOf([notTracked, ...events]);
+
+    expect(timeline.map((entry) => entry.event.data.messageId)).toEqual(['t2', 't3', 't1', 't4']);
+    expect(timelineOf(events, ['page', 'alias']).map((entry) => entry.type)).toEqual([
+      'page',
+      'alias',
+    ]);
+    expect(timelineEntry(timeline[0])).toEqual({
+      eventId: 'event-t2',
+      messageId: 't2',
+      identity: 'u1',
+      type: 'track',
+      name: 'Clicked',
+      occurredAt: at(9),
+      receivedAt: at(9),
+      properties: { button: 'buy' },
+      propertiesTruncated: false,
+      page: expect.objectContaining({ url: 'https://shop.example/landing' }),
+      utm: null,
+      position: events[1].position.toString(),
+    });
+    expect(timelineEntry(timeline[3])).toMatchObject({ type: 'alias', name: null });
+    expect(timelineEntry(timeline[3]).properties).toEqual({ previousId: 'a1' });
+  });
+
+  it('given properties over the bound, then whole entries are kept while they fit', () => {
+    const big = 'x'.repeat(maxTimelinePropertiesLength / 2);
+    const [recorded] = [
+      track('t1', 'Viewed', { a: big, b: big, c: 1 }, { userId: 'u1', minute: 0 }),
+    ].map((event) => harness.record(event));
+
+    const entry = timelineEntry(timelineOf([recorded])[0]);
+
+    expect(entry).toMatchObject({ propertiesTruncated: true, properties: { a: big, c: 1 } });
+    expect(JSON.stringify(entry.properties).length).toBeLessThanOrEqual(
+      maxTimelinePropertiesLength,
+    );
   });
 });

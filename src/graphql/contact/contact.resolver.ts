@@ -1,13 +1,16 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ContactDocument } from '../../projections/contacts/contact-profile';
 import {
+  newestFirst,
+  timelineEntry,
   timelineEntryTypes,
-  type ContactTimelineDocument,
+  timelineOf,
+  type TimelineEntryType,
+  type TimelinePlace,
 } from '../../projections/contacts/contact-timeline';
 import {
   contactIdentitiesCollection,
   contactsCollection,
-  contactTimelineCollection,
   type ContactIdentityDocument,
 } from '../../projections/contacts/contacts.projection';
 import type { Filter } from '../../projections/read-store';
@@ -28,6 +31,8 @@ const PROJECTION = 'contacts';
 const TRAIT_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 const MAX_TRAIT_NAME_LENGTH = 64;
 const MAX_TRAIT_FILTERS = 20;
+/** A log position in a timeline cursor, zero-padded to 20 digits. */
+const POSITION_KEY = /^[0-9]{20}$/;
 
 @Resolver(() => Contact)
 export class ContactResolver {
@@ -88,7 +93,8 @@ export class ContactResolver {
   }
 
   @FieldResolver(() => TimelineConnection, {
-    description: 'What the contact did, newest first (event time, then log position).',
+    description:
+      'What the contact did, newest first (event time, then log position), read from the log: at most the latest 10,000 calls per identity.',
   })
   async timeline(
     @Root() contact: Contact,
@@ -102,22 +108,28 @@ export class ContactResolver {
     @Ctx() context: TouchlineContext,
   ): Promise<TimelineConnection> {
     const limit = pageSize(first);
-    const matching = timelineFilter(context.workspaceId, contact.identities, types);
-    const page: Filter = after ? { $and: [matching, timelineAfter(after)] } : matching;
-    const collection =
-      context.services.readModels.collection<ContactTimelineDocument>(contactTimelineCollection);
-    const [documents, totalCount] = await Promise.all([
-      collection.find(page, { sort: { occurredAt: -1, positionKey: -1 }, limit: limit + 1 }),
-      collection.count(matching),
-    ]);
-    const edges = documents.slice(0, limit).map((document) => ({
-      cursor: encodeCursor([document.occurredAt, document.positionKey]),
-      node: TimelineEntry.from(document),
+    const only = timelineTypes(types);
+    const cursor = after ? timelineAfter(after) : null;
+    const events = await context.services.history.contactEvents(
+      context.workspaceId,
+      contact.identities,
+    );
+    const timeline = timelineOf(events, only);
+    // The timeline is sorted newest first, so the entries past the cursor are a suffix.
+    const start =
+      cursor === null ? 0 : lowerBound(timeline, (entry) => newestFirst(entry, cursor) > 0);
+    const page = timeline.slice(start, start + limit);
+    const edges = page.map((entry) => ({
+      cursor: encodeCursor([entry.event.data.occurredAt, positionKey(entry.position)]),
+      node: TimelineEntry.from(timelineEntry(entry)),
     }));
     return {
       edges,
-      pageInfo: { hasNextPage: documents.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount,
+      pageInfo: {
+        hasNextPage: start + limit < timeline.length,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: timeline.length,
     };
   }
 }
@@ -187,15 +199,10 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function timelineFilter(
-  workspaceId: string,
-  identities: readonly string[],
-  types: readonly string[] | null | undefined,
-): Filter {
-  const filter: Filter = { workspaceId, identity: { $in: identities } };
-  if (!types?.length) return filter;
+/** The requested call types; empty for all of them. */
+function timelineTypes(types: readonly string[] | null | undefined): TimelineEntryType[] {
   const known: readonly string[] = timelineEntryTypes;
-  const unknown = types.find((type) => !known.includes(type));
+  const unknown = types?.find((type) => !known.includes(type));
   if (unknown !== undefined) {
     throw badInput(
       'types',
@@ -203,7 +210,7 @@ function timelineFilter(
       'INVALID_TYPE',
     );
   }
-  return { ...filter, type: { $in: [...types] } };
+  return (types ?? []) as TimelineEntryType[];
 }
 
 function contactsAfter(cursor: string): Filter {
@@ -213,9 +220,29 @@ function contactsAfter(cursor: string): Filter {
   };
 }
 
-function timelineAfter(cursor: string): Filter {
+/** A timeline cursor: the event time and the zero-padded log position of the last entry. */
+function timelineAfter(cursor: string): TimelinePlace {
   const [occurredAt, key] = decodeCursor('after', cursor, 2);
-  return {
-    $or: [{ occurredAt: { $lt: occurredAt } }, { occurredAt, positionKey: { $lt: key } }],
-  };
+  const time = typeof occurredAt === 'string' ? Date.parse(occurredAt) : Number.NaN;
+  if (Number.isNaN(time) || typeof key !== 'string' || !POSITION_KEY.test(key)) {
+    throw badInput('after', 'after is not a cursor returned by this API', 'INVALID_CURSOR');
+  }
+  return { time, position: BigInt(key) };
+}
+
+/** The position zero-padded to 20 digits (the cursor format of the former read model). */
+function positionKey(position: bigint): string {
+  return position.toString().padStart(20, '0');
+}
+
+/** The first index whose item satisfies `after`, for a predicate false then true. */
+function lowerBound<T>(items: readonly T[], after: (item: T) => boolean): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (after(items[middle])) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }

@@ -2,7 +2,7 @@ import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { ConsentEntry, ContactDocument } from '../../projections/contacts/contact-profile';
 import type { Touch as TouchDocument } from '../../projections/contacts/contact-sessions';
-import type { ContactTimelineDocument } from '../../projections/contacts/contact-timeline';
+import type { ContactTimelineEntry } from '../../projections/contacts/contact-timeline';
 import { Money } from '../campaign/campaign.types';
 import { PageInfo } from '../shared/page-info';
 
@@ -219,20 +219,20 @@ export class TimelineEntry {
   @Field({ description: 'Log position of the event.' })
   position!: string;
 
-  static from(document: ContactTimelineDocument): TimelineEntry {
+  static from(entry: ContactTimelineEntry): TimelineEntry {
     return Object.assign(new TimelineEntry(), {
-      id: document.eventId,
-      messageId: document.messageId,
-      type: document.type,
-      name: document.name,
-      identity: document.identity,
-      occurredAt: new Date(document.occurredAt),
-      receivedAt: new Date(document.receivedAt),
-      properties: { ...document.properties },
-      propertiesTruncated: document.propertiesTruncated,
-      pageUrl: document.page?.url ?? null,
-      referrer: document.page?.referrer ?? null,
-      position: document.position,
+      id: entry.eventId,
+      messageId: entry.messageId,
+      type: entry.type,
+      name: entry.name,
+      identity: entry.identity,
+      occurredAt: new Date(entry.occurredAt),
+      receivedAt: new Date(entry.receivedAt),
+      properties: { ...entry.properties },
+      propertiesTruncated: entry.propertiesTruncated,
+      pageUrl: entry.page?.url ?? null,
+      referrer: entry.page?.referrer ?? null,
+      position: entry.position,
     });
   }
 }

@@ -1,20 +1,24 @@
 /**
- * A contact's timeline: one document per tracked event, as it was sent.
+ * A contact's timeline, read straight from the log: pure functions, no I/O, no read model.
  *
- * A timeline document records the raw identity the event was filed under, not the contact
- * it belonged to when it was projected: when two profiles merge, their histories become one
- * without rewriting any timeline document (ProjectionSession has no update-many), because a
- * contact's timeline is read as "every event filed under one of its identities", which the
- * profile lists (`userIds` + `anonymousIds`).
+ * Every tracked call is appended to the stream of the identity it is filed under
+ * (`contactStreamId`), and a profile lists all its identities (`userIds` + `anonymousIds`),
+ * so a contact's timeline is "every event in the streams of its identities". Nothing is
+ * rewritten when two profiles merge: the merged profile simply lists both identities.
+ *
+ * Order: newest first by event time (`occurredAt`), then by log position, so events at the
+ * same instant follow the log and the order is the same for every reader.
  */
 import type { RecordedEvent } from '../../domain/shared/events';
-import type {
-  JsonObject,
-  PageContext,
-  TrackingEvent,
-  Utm,
+import {
+  primaryIdentity,
+  type JsonObject,
+  type PageContext,
+  type TrackingEvent,
+  type Utm,
 } from '../../domain/tracking/tracking.events';
-import { primaryIdentity } from '../../domain/tracking/tracking.events';
+import { parseInstant } from '../touchpoints/sessions';
+import { trackingEvent } from './contacts.projection';
 
 /** Segment's call names. */
 export const timelineEntryTypes = ['page', 'track', 'identify', 'alias'] as const;
@@ -23,10 +27,22 @@ export type TimelineEntryType = (typeof timelineEntryTypes)[number];
 /** The most JSON (in UTF-16 code units) of properties kept per timeline entry. */
 export const maxTimelinePropertiesLength = 4096;
 
-export type ContactTimelineDocument = {
-  /** `${workspaceId}:${eventId}`. */
-  readonly _id: string;
-  readonly workspaceId: string;
+/** Where an entry sits in a timeline: its event time and log position. */
+export interface TimelinePlace {
+  /** `occurredAt` in milliseconds since the epoch. */
+  readonly time: number;
+  readonly position: bigint;
+}
+
+/** A tracked call of the log with what the timeline sorts and filters on. */
+export interface TimelineEvent extends TimelinePlace {
+  readonly recorded: RecordedEvent;
+  readonly event: TrackingEvent;
+  readonly type: TimelineEntryType;
+}
+
+/** One timeline entry as the API shows it. */
+export interface ContactTimelineEntry {
   readonly eventId: string;
   readonly messageId: string;
   /** The identity the event was filed under (userId, else anonymousId). */
@@ -44,32 +60,42 @@ export type ContactTimelineDocument = {
   readonly utm: Utm | null;
   /** Log position (a 64-bit number, as a decimal string). */
   readonly position: string;
-  /** The position zero-padded to 20 digits, so that it sorts as text. */
-  readonly positionKey: string;
-};
-
-export function timelineDocumentId(workspaceId: string, eventId: string): string {
-  return `${workspaceId}:${eventId}`;
 }
 
-export function positionKey(position: bigint): string {
-  return position.toString().padStart(20, '0');
+/**
+ * The tracked calls among `events` (other event types are skipped), of the given types when
+ * `types` is not empty, newest first.
+ */
+export function timelineOf(
+  events: readonly RecordedEvent[],
+  types: readonly TimelineEntryType[] = [],
+): TimelineEvent[] {
+  const timeline: TimelineEvent[] = [];
+  for (const recorded of events) {
+    const event = trackingEvent(recorded);
+    if (event === null) continue;
+    const type = typeOf(event);
+    if (types.length > 0 && !types.includes(type)) continue;
+    const time = parseInstant(event.data.occurredAt);
+    timeline.push({ recorded, event, type, time, position: recorded.position });
+  }
+  return timeline.sort(newestFirst);
 }
 
-export function timelineDocument(
-  recorded: RecordedEvent,
-  event: TrackingEvent,
-): ContactTimelineDocument {
-  const { workspaceId } = recorded.metadata;
+/** Sorts newest first: negative when `a` is newer than `b`, or as new and later in the log. */
+export function newestFirst(a: TimelinePlace, b: TimelinePlace): number {
+  if (a.time !== b.time) return b.time - a.time;
+  return a.position === b.position ? 0 : a.position < b.position ? 1 : -1;
+}
+
+export function timelineEntry({ recorded, event, type }: TimelineEvent): ContactTimelineEntry {
   const { data } = event;
   const { properties, truncated } = bounded(contentOf(event));
   return {
-    _id: timelineDocumentId(workspaceId, recorded.eventId),
-    workspaceId,
     eventId: recorded.eventId,
     messageId: data.messageId,
     identity: primaryIdentity(data),
-    type: typeOf(event),
+    type,
     name: nameOf(event),
     occurredAt: data.occurredAt,
     receivedAt: data.receivedAt,
@@ -78,7 +104,6 @@ export function timelineDocument(
     page: data.page,
     utm: data.campaign,
     position: recorded.position.toString(),
-    positionKey: positionKey(recorded.position),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The contacts read model: one profile per person, the identity map that joins a person's
- * ids, and a timeline of everything they did.
+ * The contacts read model: one profile per person and the identity map that joins a person's
+ * ids. What they did is not copied here: the log keeps it, one stream per identity, and the
+ * timeline is read from there (contact-timeline.ts).
  *
  * Identity (ANALYTICS.md, Ingestion): an event is filed under its userId, else its
  * anonymousId. `alias` (previousId → userId) and an `identify` carrying both ids say that two
@@ -14,7 +15,7 @@
  *   anonymous id already belongs to another known user (a shared device) joins nothing, as
  *   PostHog does.
  * - Idempotent: a profile remembers the log position of the last event applied; an event at
- *   or before it is ignored. Timeline documents are keyed by event id.
+ *   or before it is ignored.
  * - Profile fields do not depend on arrival order (see contact-profile.ts).
  */
 import type { RecordedEvent } from '../../domain/shared/events';
@@ -37,11 +38,9 @@ import {
   type ContactDocument,
   type IdentityKind,
 } from './contact-profile';
-import { timelineDocument } from './contact-timeline';
 
 export const contactsCollection = 'contacts';
 export const contactIdentitiesCollection = 'contact_identities';
-export const contactTimelineCollection = 'contact_timeline';
 
 export type ContactIdentityDocument = {
   /** `${workspaceId}:${identity}`. */
@@ -60,25 +59,26 @@ export function identityDocumentId(workspaceId: string, identity: string): strin
 
 export const contactsProjection: Projection = {
   name: 'contacts',
-  version: 1,
+  // 2: the per-event `contact_timeline` collection is gone (timelines are read from the log).
+  version: 2,
   eventTypes: trackingEventTypes,
-  collections: [contactsCollection, contactIdentitiesCollection, contactTimelineCollection],
+  collections: [contactsCollection, contactIdentitiesCollection],
   indexes: {
     [contactsCollection]: [['workspaceId', 'lastSeenAt']],
     [contactIdentitiesCollection]: [['workspaceId', 'contactId']],
-    [contactTimelineCollection]: [['workspaceId', 'identity', 'occurredAt']],
   },
   async project(events, session) {
     const identities = new IdentityMap(session);
     for (const recorded of events) {
       const event = trackingEvent(recorded);
-      if (event !== null) await projectEvent(recorded, event, identities, session);
+      if (event !== null) await projectEvent(recorded, event, identities);
     }
     identities.flush();
   },
 };
 
-function trackingEvent(recorded: RecordedEvent): TrackingEvent | null {
+/** The tracking event a recorded one is, or null for any other type. */
+export function trackingEvent(recorded: RecordedEvent): TrackingEvent | null {
   const known: readonly string[] = trackingEventTypes;
   return known.includes(recorded.type)
     ? ({ type: recorded.type, data: recorded.data } as TrackingEvent)
@@ -89,15 +89,11 @@ async function projectEvent(
   recorded: RecordedEvent,
   event: TrackingEvent,
   identities: IdentityMap,
-  session: ProjectionSession,
 ): Promise<void> {
   const { workspaceId } = recorded.metadata;
   const identity = primaryIdentity(event.data);
   const loaded = await identities.contactOf(workspaceId, identity);
-  // The profile and the timeline are committed together: a profile that has seen this
-  // position has its timeline document too, so the guard covers both without a read.
   if (loaded.stored && recorded.position <= BigInt(loaded.contact.position)) return;
-  session.put(contactTimelineCollection, timelineDocument(recorded, event));
 
   const kind: IdentityKind = event.data.userId === null ? 'anonymous' : 'user';
   let contact = recordEvent(withIdentity(loaded.contact, identity, kind), event, recorded.position);
