@@ -27,7 +27,7 @@ const CONTACTS = 10_000;
 const PACED_RATE = 20_000;
 const PACED_SECONDS = 10;
 /** Requests in flight at once, as from many SDK clients posting batches in parallel. */
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
 interface LoadPlan {
   readonly url: string;
@@ -97,6 +97,11 @@ async function main(): Promise<void> {
     console.log(
       `projected into campaign metrics: ${fmt(load.accepted / projectedSeconds)} events/s (caught up ${projectedSeconds.toFixed(2)} s after the first batch)`,
     );
+    // The paced phase starts from a quiet system: every projection caught up.
+    await server.manager.waitForPosition(head, 600_000);
+    console.log(
+      `all projections caught up ${((Date.now() - started) / 1000).toFixed(2)} s after the first batch`,
+    );
 
     const paced = generateTraffic({
       seed: 2,
@@ -128,9 +133,7 @@ async function main(): Promise<void> {
       `| projected into campaign metrics | ${fmt(load.accepted / projectedSeconds)} events/s | |`,
     );
     console.log(`| paced load sent | ${fmt(lag.sentRate)} events/s | ${fmt(PACED_RATE)} |`);
-    console.log(
-      `| metrics lag while paced: max | ${fmt(lag.maxLagEvents)} events, ${lag.maxLagMs} ms | bounded |`,
-    );
+    console.log(`| metrics lag while paced: max | ${lag.maxLagMs} ms | bounded |`);
     console.log(
       `| caught up after the paced load ended | ${lag.catchUpMs} ms | bounded ${lag.catchUpMs <= 5000 && lag.maxLagMs <= 10_000 ? 'met' : 'MISSED'} |`,
     );
@@ -196,17 +199,14 @@ async function rawInsertRate(bodies: readonly string[]): Promise<number> {
 }
 
 async function measureLag(server: Awaited<ReturnType<typeof startServer>>, plan: LoadPlan) {
-  let maxLagEvents = 0n;
   let maxLagMs = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const status = (await server.manager.status()).find((s) => s.name === 'campaign-metrics');
-      if (status) {
-        const behind = status.headPosition - status.position;
-        if (behind > maxLagEvents) maxLagEvents = behind;
-        if (status.lagMs > maxLagMs) maxLagMs = status.lagMs;
-      }
+      // lagMs: age of the oldest event the metrics still have to apply (positions would
+      // overstate it: the log also holds events the metrics do not read).
+      if (status && status.lagMs > maxLagMs) maxLagMs = status.lagMs;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
@@ -219,7 +219,6 @@ async function measureLag(server: Awaited<ReturnType<typeof startServer>>, plan:
   await sampler;
   return {
     sentRate: load.accepted / load.seconds,
-    maxLagEvents: Number(maxLagEvents),
     maxLagMs,
     catchUpMs,
   };

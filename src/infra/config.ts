@@ -90,7 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     writeKeys: writeKeys(env, environment, defaultWorkspaceId),
     maxConsistencyWaitMs: integer(env, 'TOUCHLINE_MAX_CONSISTENCY_WAIT_MS', 5000, 0, 60000),
     readyMaxLagMs: integer(env, 'TOUCHLINE_READY_MAX_LAG_MS', 30000, 0, 86_400_000),
-    projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 500, 1, 10000),
+    projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 200, 1, 10000),
     ingestionWorker: oneOf(env, 'TOUCHLINE_INGESTION_WORKER', ['on', 'off'], 'on') === 'on',
     maxBodyBytes: integer(env, 'TOUCHLINE_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'TOUCHLINE_SHUTDOWN_GRACE_MS', 10000, 0, 600000),

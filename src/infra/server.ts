@@ -35,6 +35,7 @@ import { type TrackingIngestor, TrackingService } from './ingestion/tracking-ser
 import { SqliteEventStore } from './event-store/sqlite-event-store';
 import { createBudgetGuardRunner } from './process-managers/budget-guard';
 import { createServices } from './services';
+import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
 
 export const projections: readonly Projection[] = [
@@ -46,6 +47,8 @@ export const projections: readonly Projection[] = [
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';
 const WORKSPACE_HEADER = 'x-touchline-workspace';
+/** The longest a projector batch waits for tracking requests in flight to be answered. */
+const PROJECTOR_MAX_YIELD_MS = 50;
 
 export interface RunningServer {
   readonly url: string;
@@ -63,6 +66,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const eventStore = await openEventStore(config.eventStore);
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
+  const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS);
   const manager = new ProjectionManager({
     eventStore,
     readStore,
@@ -70,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     changeFeed,
     batchSize: config.projectionBatchSize,
     logger,
+    beforeBatch: () => priority.yieldToIngestion(),
   });
   await manager.start();
   const tracking = createTrackingIngestor(config, eventStore, logger);
@@ -128,6 +133,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   app.use(
     createSegmentRouter({
       tracking,
+      priority,
       writeKeys: config.writeKeys,
       maxBatchBytes: Math.min(config.maxBodyBytes, ingestionLimits.batchBytes),
       logger,

@@ -353,6 +353,30 @@ export function describeEventStoreContract(
     });
 
     describe('appendMany', () => {
+      it('handles a large call (many single-event writes, streams repeated) and its partial retry', async () => {
+        const names = uniqueNames('bulk');
+        const type = names.type('Tracked');
+        const write = (stream: number) => ({
+          streamId: names.stream(`s${stream}`),
+          events: [newEvent(type, { stream })],
+          expected: ExpectedRevision.any,
+        });
+        const first = Array.from({ length: 40 }, (_, index) => write(index % 10));
+        const results = await store.appendMany(first);
+        // The retry repeats half of the writes and mixes in new ones.
+        const retried = [
+          ...first.slice(20),
+          ...Array.from({ length: 10 }, (_, index) => write(index)),
+        ];
+        const again = await store.appendMany(retried);
+        expect(again.slice(0, 20)).toEqual(results.slice(20));
+        for (let stream = 0; stream < 10; stream++) {
+          const events = await store.readStream(names.stream(`s${stream}`));
+          expect(events.map((event) => event.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
+          expect(new Set(events.map((event) => event.eventId)).size).toBe(5);
+        }
+      });
+
       it('appends to several streams and answers each write in order', async () => {
         const names = uniqueNames('many');
         const type = names.type('Tracked');

@@ -64,6 +64,16 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 `;
 
+/** From this many writes in one call, stored ids and stream heads are looked up in bulk. */
+const BULK_LOOKUP_THRESHOLD = 16;
+
+interface BulkLookup {
+  /** First event ids of the call already in the log (grows as the call inserts). */
+  readonly stored: Set<string>;
+  /** Current revision per stream of the call (moves as the call inserts). */
+  readonly heads: Map<string, bigint>;
+}
+
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 
 /** A row as better-sqlite3 returns it with safe integers on: every INTEGER is a bigint. */
@@ -141,7 +151,8 @@ export class SqliteEventStore implements EventStore {
     this.appendTransaction = db.transaction((writes) => {
       // One record time for the whole commit: these events became durable together.
       const recordedAt = Date.now();
-      return writes.map((write) => this.appendInTransaction(write, recordedAt));
+      const known = writes.length >= BULK_LOOKUP_THRESHOLD ? this.lookUpInBulk(writes) : undefined;
+      return writes.map((write) => this.appendInTransaction(write, recordedAt, known));
     });
   }
 
@@ -260,14 +271,35 @@ export class SqliteEventStore implements EventStore {
     return outcomes.map((outcome) => outcome.result);
   }
 
+  /**
+   * For a large call (tracking ingestion: hundreds of single-event writes), which first
+   * event ids are stored already and each stream's head, in two queries instead of two a
+   * write. Read inside the transaction, so nothing can change them before the inserts.
+   */
+  private lookUpInBulk(writes: readonly PreparedWrite[]): BulkLookup {
+    const firstIds = writes.flatMap((write) => (write.events[0] ? [write.events[0].eventId] : []));
+    const streams = [...new Set(writes.map((write) => write.streamId))];
+    const stored = new Set(this.statements.storedEventIds.all(JSON.stringify(firstIds)));
+    const heads = new Map<string, bigint>();
+    for (const row of this.statements.streamHeads.all(JSON.stringify(streams))) {
+      heads.set(row.stream_id, row.head);
+    }
+    return { stored, heads };
+  }
+
   private appendInTransaction(
     { streamId, events, expected }: PreparedWrite,
     recordedAt: number,
+    known?: BulkLookup,
   ): AppendOutcome {
-    const retried = this.findRetriedAppend(streamId, events);
+    const first = events[0];
+    const maybeRetry = !known || (first !== undefined && known.stored.has(first.eventId));
+    const retried = maybeRetry ? this.findRetriedAppend(streamId, events) : undefined;
     if (retried) return { result: retried, written: false };
 
-    const current = this.statements.streamRevision.get(streamId) ?? -1n;
+    const current = known
+      ? (known.heads.get(streamId) ?? -1n)
+      : (this.statements.streamRevision.get(streamId) ?? -1n);
     if (!satisfies(expected, current)) {
       throw new WrongExpectedRevisionError(streamId, expected, current);
     }
@@ -283,7 +315,9 @@ export class SqliteEventStore implements EventStore {
     for (const event of events) {
       revision += 1n;
       position = this.insertEvent(streamId, revision, event, recordedAt);
+      known?.stored.add(event.eventId);
     }
+    known?.heads.set(streamId, revision);
     return { result: { nextRevision: revision, position }, written: true };
   }
 
@@ -489,6 +523,16 @@ function prepareStatements(db: Database.Database) {
     streamRevision: db
       .prepare<[string], bigint | null>('SELECT MAX(revision) FROM events WHERE stream_id = ?')
       .pluck(),
+    storedEventIds: db
+      .prepare<
+        [string],
+        string
+      >('SELECT event_id FROM events WHERE event_id IN (SELECT value FROM json_each(?))')
+      .pluck(),
+    streamHeads: db.prepare<[string], { stream_id: string; head: bigint }>(
+      `SELECT stream_id, MAX(revision) AS head FROM events
+       WHERE stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id`,
+    ),
     readStream: db.prepare<[string, bigint, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,

@@ -19,6 +19,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../domain/shared/errors';
 import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
 import type { Logger } from '../logger';
+import type { IngestionPriority } from '../shared/ingestion-priority';
 import { type IngestResult, MALFORMED_JSON, type TrackingIngestor } from './tracking-service';
 
 export interface WriteKeyGrant {
@@ -37,6 +38,8 @@ export interface SegmentRouterDependencies {
    */
   readonly maxBatchBytes: number;
   readonly logger: Logger;
+  /** Told of each tracking request in flight, so projectors can let it go first. */
+  readonly priority?: IngestionPriority;
 }
 
 const singleCalls: readonly CallType[] = ['track', 'identify', 'page', 'screen', 'alias'];
@@ -64,6 +67,15 @@ class HttpError extends Error {
 export function createSegmentRouter(deps: SegmentRouterDependencies): express.Router {
   const { writeKeys, logger, tracking } = deps;
   const router = express.Router();
+  if (deps.priority) {
+    const priority = deps.priority;
+    router.use('/v1', (_req, res, next) => {
+      const end = priority.begin();
+      res.once('finish', end);
+      res.once('close', end);
+      next();
+    });
+  }
   const bodySizes = new WeakMap<IncomingMessage, number>();
   /**
    * Every content type is read as JSON: browser SDKs send `text/plain` to avoid a CORS

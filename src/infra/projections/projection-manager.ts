@@ -71,6 +71,8 @@ export interface ProjectionManagerOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Awaited before each projector batch (see IngestionPriority). */
+  readonly beforeBatch?: () => Promise<void>;
 }
 
 export class ProjectionManager {
@@ -283,6 +285,7 @@ export class ProjectionManager {
       batchSize: this.options.batchSize,
       logger: this.options.logger,
       onCommitted: (batch) => this.committed(entry, generation, batch),
+      beforeBatch: this.options.beforeBatch,
     });
   }
 

@@ -31,6 +31,8 @@ export interface RunnerOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly onCommitted: (batch: CommittedBatch) => void;
+  /** Awaited before each batch: lets more urgent work (ingestion) go first. */
+  readonly beforeBatch?: () => Promise<void>;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -84,6 +86,7 @@ export class ProjectionRunner {
         if (this.stopping) break;
         this.state = 'running';
         for await (const batch of batches(this.subscription, this.options.batchSize)) {
+          await this.options.beforeBatch?.();
           await this.apply(batch);
           failures = 0;
           this.lastError = null;
