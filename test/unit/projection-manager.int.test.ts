@@ -81,17 +81,22 @@ class Gate {
 }
 
 /** Counts `Counted` events per stream; `step` is what one event adds (its "meaning"). */
-function counterProjection({ version = 1, step = 1, gate = new Gate() } = {}): Projection {
+function counterProjection({
+  version = 1,
+  step = 1,
+  gate = new Gate(),
+  collection = 'counts',
+} = {}): Projection {
   return {
     name: 'counter',
     version,
     eventTypes: ['Counted'],
-    collections: ['counts'],
+    collections: [collection],
     async project(events, session) {
       await gate.pass();
       for (const event of events) {
         session.update(
-          'counts',
+          collection,
           { _id: event.streamId, workspaceId: event.metadata.workspaceId },
           { $inc: { count: step } },
           { upsert: true },
@@ -240,8 +245,18 @@ describe('ProjectionManager', () => {
       expect(await projections.waitForPosition(last.position, WAIT_MS)).toBe(true);
 
       // then the registry holds generation 1 of each, at its version
-      expect(await registry('counter')).toEqual({ _id: 'counter', version: 1, generation: 1 });
-      expect(await registry('notes')).toEqual({ _id: 'notes', version: 1, generation: 1 });
+      expect(await registry('counter')).toEqual({
+        _id: 'counter',
+        version: 1,
+        generation: 1,
+        collections: ['counts'],
+      });
+      expect(await registry('notes')).toEqual({
+        _id: 'notes',
+        version: 1,
+        generation: 1,
+        collections: ['notes'],
+      });
       // and logical collections map to generation 1's physical ones, which hold the read models
       expect(projections.collection('counts')).toBe('counts_g1');
       expect(projections.collection('notes')).toBe('notes_g1');
@@ -360,7 +375,12 @@ describe('ProjectionManager', () => {
 
       // then generation 2 serves, with exactly the log's counts
       expect(await counts('counts_g2')).toEqual(await countInLog(eventStore, 'Counted'));
-      expect(await registry('counter')).toEqual({ _id: 'counter', version: 1, generation: 2 });
+      expect(await registry('counter')).toEqual({
+        _id: 'counter',
+        version: 1,
+        generation: 2,
+        collections: ['counts'],
+      });
       // and generation 1 is gone: its collections and its checkpoint
       expect(await readStore.listCollections()).not.toContain('counts_g1');
       expect(await readStore.collection('counts_g1').count()).toBe(0);
@@ -445,7 +465,12 @@ describe('ProjectionManager', () => {
           ['thing-b', 2],
         ]),
       );
-      expect(await registry('counter')).toEqual({ _id: 'counter', version: 1, generation: 1 });
+      expect(await registry('counter')).toEqual({
+        _id: 'counter',
+        version: 1,
+        generation: 1,
+        collections: ['counts'],
+      });
       expect(await statusOf(second, 'counter')).toMatchObject({
         version: 1,
         generation: 1,
@@ -464,7 +489,12 @@ describe('ProjectionManager', () => {
           ['thing-b', 20],
         ]),
       );
-      expect(await registry('counter')).toEqual({ _id: 'counter', version: 2, generation: 2 });
+      expect(await registry('counter')).toEqual({
+        _id: 'counter',
+        version: 2,
+        generation: 2,
+        collections: ['counts'],
+      });
       expect(await readStore.listCollections()).not.toContain('counts_g1');
       expect(await statusOf(second, 'counter')).toMatchObject({
         version: 2,
@@ -481,6 +511,26 @@ describe('ProjectionManager', () => {
       expect(third.collection('counts')).toBe('counts_g2');
       expect(third.rebuildProgress('counter')).toBeNull();
     });
+  });
+
+  it('drops the collections of the retired generation also when the new version owns others', async () => {
+    // given version 1 kept its counts in `counts`
+    const last = await append(eventStore, 'thing-a', 'Counted', 3);
+    const first = manager([counterProjection({ version: 1 })]);
+    await first.start();
+    expect(await first.waitForPosition(last.position, WAIT_MS)).toBe(true);
+    await stop(first);
+
+    // when version 2 keeps them in `tallies`
+    const second = manager([counterProjection({ version: 2, collection: 'tallies' })]);
+    await second.start();
+    await until(changeFeed, () => second.collection('tallies') === 'tallies_g2', 'switch');
+
+    // then generation 1's `counts` is gone with it
+    const collections = await readStore.listCollections();
+    expect(collections).toContain('tallies_g2');
+    expect(collections).not.toContain('counts_g1');
+    await stop(second);
   });
 
   describe('status', () => {

@@ -17,6 +17,8 @@ interface RegistryDocument {
   _id: string;
   version: number;
   generation: number;
+  /** Logical collections of the serving generation (a newer version may own others). */
+  collections?: string[];
   [key: string]: unknown;
 }
 
@@ -61,6 +63,8 @@ interface Entry {
   } | null;
   /** The last rebuild that took over, reported with `done: true` once it has. */
   lastRebuild: RebuildProgress | null;
+  /** Logical collections of the serving generation, dropped when a rebuild takes over. */
+  servingCollections: readonly string[];
 }
 
 export interface ProjectionManagerOptions {
@@ -97,6 +101,7 @@ export class ProjectionManager {
         active: null,
         rebuild: null,
         lastRebuild: null,
+        servingCollections: stored?.collections ?? projection.collections,
       };
       this.entries.set(projection.name, entry);
       if (!stored) await this.saveRegistry(entry);
@@ -323,8 +328,10 @@ export class ProjectionManager {
     entry.active = rebuild.runner;
     entry.rebuild = null;
     entry.lastRebuild = { ...finished, etaSeconds: 0, done: true };
+    const retired = entry.servingCollections;
+    entry.servingCollections = entry.projection.collections;
     await this.saveRegistry(entry);
-    for (const logical of entry.projection.collections) {
+    for (const logical of retired) {
       await this.options.readStore.dropCollection(physicalName(logical, previous.generation));
     }
     await this.options.readStore.deleteCheckpoint(
@@ -353,6 +360,7 @@ export class ProjectionManager {
             _id: entry.projection.name,
             version: entry.version,
             generation: entry.generation,
+            collections: [...entry.servingCollections],
           },
         },
       ],
