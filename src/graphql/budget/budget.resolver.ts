@@ -98,15 +98,16 @@ async function* alertsFrom(
 ): AsyncGenerator<CampaignBudgetAlert> {
   const { workspaceId } = context;
   const wanted = campaignId === null ? null : documentKey(workspaceId, campaignId);
-  const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
+  // Resolved at each use: a rebuild may switch the read model to a new generation.
+  const collection = () => context.services.readModels.collection<CampaignDocument>(PROJECTION);
   const reached = new Map<string, readonly number[]>();
-  const current = await collection.find(wanted === null ? { workspaceId } : { _id: wanted }, {
+  const current = await collection().find(wanted === null ? { workspaceId } : { _id: wanted }, {
     projection: { budgetThresholdsReached: 1 },
   });
   for (const document of current) reached.set(document._id, document.budgetThresholdsReached ?? []);
   for await (const change of changes) {
     if (wanted !== null && change.id !== wanted) continue;
-    const document = await collection.findOne({ _id: change.id });
+    const document = await collection().findOne({ _id: change.id });
     if (!document) continue;
     const before = reached.get(document._id) ?? [];
     reached.set(document._id, document.budgetThresholdsReached ?? []);

@@ -355,9 +355,10 @@ async function* freshCampaigns(
   id: string | null,
 ): AsyncGenerator<Campaign> {
   const wanted = id === null ? null : documentKey(context.workspaceId, id);
-  const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
   for await (const change of changes) {
     if (wanted !== null && change.id !== wanted) continue;
+    // Resolved each time: a rebuild may have switched the read model to a new generation.
+    const collection = context.services.readModels.collection<CampaignDocument>(PROJECTION);
     const document = await collection.findOne({ _id: change.id });
     if (document) yield Campaign.from(document);
   }
