@@ -390,4 +390,13 @@ describe('/v1/import', () => {
       NOW.toISOString(),
     ]);
   });
+  it('answers browser preflights and lets any origin post, as Segment does', async () => {
+    const preflight = await fetch(`${baseUrl}/v1/batch`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
 });

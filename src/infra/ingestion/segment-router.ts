@@ -67,6 +67,7 @@ class HttpError extends Error {
 export function createSegmentRouter(deps: SegmentRouterDependencies): express.Router {
   const { writeKeys, logger, tracking } = deps;
   const router = express.Router();
+  router.use('/v1', allowBrowsers);
   if (deps.priority) {
     const priority = deps.priority;
     router.use('/v1', (_req, res, next) => {
@@ -203,6 +204,22 @@ function parseJsonBody(raw: Buffer): unknown {
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', 'the request body is not valid JSON');
   }
+}
+
+/**
+ * Browser SDKs post from the customer's own site: tracking answers any origin, as Segment's
+ * API does (the write key, not the origin, is the credential), and answers preflights.
+ */
+function allowBrowsers(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Content-Encoding');
+  res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+  res.setHeader('Access-Control-Max-Age', '86400');
+  if (req.method === 'OPTIONS') {
+    res.status(204).end();
+    return;
+  }
+  next();
 }
 
 /** The key of `Basic base64(key:)` or `Bearer key`; undefined for any other scheme. */
