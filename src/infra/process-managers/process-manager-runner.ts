@@ -12,16 +12,10 @@
  */
 import type { CommandMetadata, RecordedEvent } from '../../domain/shared/events';
 import { DomainError } from '../../domain/shared/errors';
-import {
-  type Document,
-  type ReadStore,
-  StaleCheckpointError,
-  type WriteOperation,
-} from '../../projections/read-store';
-import type { EventSubscription, EventStore } from '../event-store/event-store';
+import type { Document, ReadStore, WriteOperation } from '../../projections/read-store';
+import type { EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
-import { batches } from '../projections/batches';
-import { delay } from '../shared/async-queue';
+import { CheckpointedLoop, type LoopState } from '../shared/checkpointed-loop';
 
 /** A command a process manager wants issued, and the event that caused it. */
 export interface IssuedCommand<Command> {
@@ -71,7 +65,7 @@ export interface CommittedReaction<Command> {
   readonly rejected: readonly { issued: IssuedCommand<Command>; error: DomainError }[];
 }
 
-export type ProcessManagerRunnerState = 'starting' | 'running' | 'retrying' | 'stopped';
+export type ProcessManagerRunnerState = LoopState;
 
 export interface ProcessManagerRunnerOptions<State, Command> {
   readonly processManager: ProcessManager<State, Command>;
@@ -91,27 +85,41 @@ interface StateDocument<State> extends Document {
   readonly state: State;
 }
 
-const MAX_RETRY_DELAY_MS = 30_000;
-
 export class ProcessManagerRunner<State, Command> {
-  /** Position of the last event committed; `-1n` before the first. */
-  position = -1n;
   eventsProcessed = 0;
-  state: ProcessManagerRunnerState = 'starting';
-  lastError: string | null = null;
-
-  private subscription: EventSubscription | null = null;
-  private stopping = false;
-  private readonly abort = new AbortController();
-  private loop: Promise<void> | null = null;
+  private readonly loop: CheckpointedLoop;
   private readonly clock: () => Date;
 
   constructor(private readonly options: ProcessManagerRunnerOptions<State, Command>) {
     this.clock = options.clock ?? (() => new Date());
+    this.loop = new CheckpointedLoop({
+      name: options.processManager.name,
+      kind: 'process manager',
+      eventStore: options.eventStore,
+      readStore: options.readStore,
+      filter: { eventTypes: options.processManager.eventTypes },
+      batchSize: options.batchSize,
+      logger: options.logger,
+      retryDelayMs: options.retryDelayMs,
+      handle: (events, after) => this.handle(events, after),
+    });
   }
 
   get name(): string {
     return this.options.processManager.name;
+  }
+
+  /** Position of the last event committed; `-1n` before the first. */
+  get position(): bigint {
+    return this.loop.position;
+  }
+
+  get state(): ProcessManagerRunnerState {
+    return this.loop.state;
+  }
+
+  get lastError(): string | null {
+    return this.loop.lastError;
   }
 
   /** The read-store collection that holds the state documents. */
@@ -120,64 +128,15 @@ export class ProcessManagerRunner<State, Command> {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   /** Stops after the batch in progress is committed (or abandoned); resolves once it is. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.abort.abort(new Error('process manager stopped'));
-    await this.subscription?.close();
-    await this.loop;
-    this.state = 'stopped';
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async run(): Promise<void> {
-    const { logger, readStore, eventStore, processManager } = this.options;
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        const checkpoint = await readStore.getCheckpoint(this.name);
-        this.position = checkpoint?.position ?? -1n;
-        this.subscription = eventStore.subscribe({
-          after: this.position >= 0n ? this.position : undefined,
-          filter: { eventTypes: processManager.eventTypes },
-        });
-        this.state = 'running';
-        for await (const batch of batches(this.subscription, this.options.batchSize)) {
-          await this.handle(batch);
-          failures = 0;
-          this.lastError = null;
-          if (this.stopping) break;
-        }
-      } catch (error) {
-        if (this.stopping) break;
-        await this.subscription?.close();
-        if (error instanceof StaleCheckpointError) {
-          logger.warn(
-            { processManager: this.name, err: error.message },
-            'checkpoint moved on elsewhere; re-reading it',
-          );
-          continue;
-        }
-        failures += 1;
-        this.state = 'retrying';
-        this.lastError = error instanceof Error ? error.message : String(error);
-        const wait = Math.min(
-          MAX_RETRY_DELAY_MS,
-          (this.options.retryDelayMs ?? 100) * 2 ** Math.min(failures - 1, 10),
-        );
-        logger.error(
-          { processManager: this.name, err: error, retryInMs: wait },
-          'process manager batch failed; it will run again',
-        );
-        await delay(wait, this.abort.signal).catch(() => undefined);
-      }
-    }
-    await this.subscription?.close();
-  }
-
-  private async handle(events: readonly RecordedEvent[]): Promise<void> {
+  private async handle(events: readonly RecordedEvent[], after: bigint): Promise<void> {
     const { processManager, readStore } = this.options;
     const stored = await this.load(events);
     const reaction = processManager.react(events, stored);
@@ -188,7 +147,7 @@ export class ProcessManagerRunner<State, Command> {
       const index = indexes.get(issued.cause.eventId) ?? 0;
       indexes.set(issued.cause.eventId, index + 1);
       // Stopping abandons the batch: it runs again, under the same ids, on the next start.
-      if (this.stopping) throw new Error('process manager stopped in the middle of a batch');
+      if (this.loop.isStopping) throw new Error('process manager stopped in the middle of a batch');
       try {
         await this.options.execute(issued.command, this.metadataFor(issued.cause, index));
         executed.push(issued);
@@ -210,9 +169,9 @@ export class ProcessManagerRunner<State, Command> {
     const position = events[events.length - 1].position;
     await readStore.commit({
       operations: this.writes(reaction.state),
-      checkpoint: { name: this.name, position },
+      checkpoint: { name: this.name, position, after },
     });
-    this.position = position;
+    this.loop.committed(position);
     this.eventsProcessed += events.length;
     this.options.onCommitted?.({
       processManager: this.name,

@@ -1,0 +1,126 @@
+/**
+ * The loop every log consumer with a checkpoint runs (projection runners, process
+ * managers): read the checkpoint, subscribe to the log after it, hand each batch to
+ * `handle` (which commits its writes with the new checkpoint), and on failure retry with
+ * exponential backoff from the checkpoint; a checkpoint moved on by another worker is
+ * re-read at once. `stop()` lets the batch in progress finish.
+ */
+import type { RecordedEvent } from '../../domain/shared/events';
+import { type ReadStore, StaleCheckpointError } from '../../projections/read-store';
+import type { EventFilter, EventStore, EventSubscription } from '../event-store/event-store';
+import { batches } from '../projections/batches';
+import type { Logger } from '../logger';
+import { delay } from './async-queue';
+
+export type LoopState = 'starting' | 'running' | 'retrying' | 'stopped';
+
+export interface CheckpointedLoopOptions {
+  /** The checkpoint's name, also the consumer's name in logs. */
+  readonly name: string;
+  /** What the consumer is, in log messages (`projection`, `process manager`). */
+  readonly kind: string;
+  readonly eventStore: EventStore;
+  readonly readStore: ReadStore;
+  readonly filter: EventFilter;
+  readonly batchSize: number;
+  readonly logger: Logger;
+  /** First retry delay; doubles per consecutive failure up to 30 s. */
+  readonly retryDelayMs?: number;
+  /** Awaited before each batch: lets more urgent work go first. */
+  readonly beforeBatch?: () => Promise<void>;
+  /**
+   * Handles one batch read after checkpoint `after` (`-1n`: none) and commits it with the
+   * checkpoint at the batch's last position; throws to have it retried.
+   */
+  readonly handle: (events: readonly RecordedEvent[], after: bigint) => Promise<void>;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+export class CheckpointedLoop {
+  /** Position of the last event handled; `-1n` before the first. */
+  position = -1n;
+  state: LoopState = 'starting';
+  lastError: string | null = null;
+
+  private subscription: EventSubscription | null = null;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: CheckpointedLoopOptions) {}
+
+  /**
+   * Called by `handle` right after its commit, before it tells anyone: whoever hears of the
+   * commit must already see the new position.
+   */
+  committed(position: bigint): void {
+    this.position = position;
+  }
+
+  /** True once stop() was called: a handler may abandon its batch. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort(new Error(`${this.options.name} stopped`));
+    await this.subscription?.close();
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    const { name, logger, readStore, eventStore } = this.options;
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const checkpoint = await readStore.getCheckpoint(name);
+        this.position = checkpoint?.position ?? -1n;
+        this.subscription = eventStore.subscribe({
+          after: this.position >= 0n ? this.position : undefined,
+          filter: this.options.filter,
+        });
+        // stop() may have come while the checkpoint was read, before there was a subscription to close.
+        if (this.stopping) break;
+        this.state = 'running';
+        for await (const batch of batches(this.subscription, this.options.batchSize)) {
+          await this.options.beforeBatch?.();
+          await this.options.handle(batch, this.position);
+          this.position = batch[batch.length - 1].position;
+          failures = 0;
+          this.lastError = null;
+          if (this.stopping) break;
+        }
+      } catch (error) {
+        if (this.stopping) break;
+        await this.subscription?.close();
+        if (error instanceof StaleCheckpointError) {
+          logger.warn(
+            { consumer: name, err: error.message },
+            'checkpoint moved on elsewhere; re-reading it',
+          );
+          continue;
+        }
+        failures += 1;
+        this.state = 'retrying';
+        this.lastError = error instanceof Error ? error.message : String(error);
+        const wait = Math.min(
+          MAX_RETRY_DELAY_MS,
+          (this.options.retryDelayMs ?? 100) * 2 ** Math.min(failures - 1, 10),
+        );
+        logger.error(
+          { consumer: name, err: error, retryInMs: wait },
+          `${this.options.kind} batch failed; it will run again`,
+        );
+        await delay(wait, this.abort.signal).catch(() => undefined);
+      }
+    }
+    await this.subscription?.close();
+  }
+}
