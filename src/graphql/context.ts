@@ -48,9 +48,12 @@ export interface ProjectionStatusView {
   readonly name: string;
   readonly version: number;
   readonly generation: number;
+  /** running, retrying, stopped, or outdated (a rebuild is catching up). */
   readonly state: string;
+  /** Position of the last event applied; `-1n` before the first. */
   readonly position: bigint;
   readonly headPosition: bigint;
+  /** Age of the oldest event this projection has still to apply; 0 when caught up. */
   readonly lagMs: number;
   readonly lastError: string | null;
   readonly rebuild: RebuildProgressView | null;
@@ -61,8 +64,10 @@ export interface RebuildProgressView {
   readonly generation: number;
   readonly eventsProcessed: number;
   readonly position: bigint;
+  /** The log's head when the rebuild started: the new generation takes over once it gets there. */
   readonly targetPosition: bigint;
   readonly eventsPerSecond: number;
+  /** Estimated seconds left, from the positions still to read; null until it can be told. */
   readonly etaSeconds: number | null;
   readonly done: boolean;
 }

@@ -4,6 +4,7 @@
  * generation has caught up (the old one serves until then), and answers how far each
  * projection has got.
  */
+import type { ProjectionStatusView, RebuildProgressView } from '../../graphql/context';
 import type { Projection } from '../../projections/projection';
 import type { ReadStore } from '../../projections/read-store';
 import type { EventStore } from '../event-store/event-store';
@@ -22,31 +23,9 @@ interface RegistryDocument {
   [key: string]: unknown;
 }
 
-export interface RebuildProgress {
-  readonly projection: string;
-  readonly generation: number;
-  readonly eventsProcessed: number;
-  readonly position: bigint;
-  /** The log's head when the rebuild started: the new generation takes over once it gets there. */
-  readonly targetPosition: bigint;
-  readonly eventsPerSecond: number;
-  /** Estimated seconds left, from the positions still to read; null until it can be told. */
-  readonly etaSeconds: number | null;
-  readonly done: boolean;
-}
-
-export interface ProjectionStatus {
-  readonly name: string;
-  readonly version: number;
-  readonly generation: number;
-  readonly state: string;
-  readonly position: bigint;
-  readonly headPosition: bigint;
-  /** Age of the oldest event this projection has still to apply; 0 when caught up. */
-  readonly lagMs: number;
-  readonly lastError: string | null;
-  readonly rebuild: RebuildProgress | null;
-}
+/** What the manager reports is what the GraphQL admin area declares it needs. */
+export type RebuildProgress = RebuildProgressView;
+export type ProjectionStatus = ProjectionStatusView;
 
 interface Entry {
   readonly projection: Projection;
