@@ -7,7 +7,7 @@
 import { gql } from 'graphql-request';
 import { DEVELOPMENT_WRITE_KEY } from '../../src/infra/config';
 import { type GeneratedMessage, generateTraffic, toBatches } from '../support/traffic';
-import { startTestServer, type TestServer } from './harness';
+import { graphQLError, startTestServer, take, type TestServer, until } from './harness';
 
 const DAY = '2026-11-20T00:00:00.000Z';
 const NEXT_DAY = '2026-11-21T00:00:00.000Z';
@@ -260,5 +260,146 @@ describe('a day of tracking traffic', () => {
       data: { event: 'Signed Up', messageId: 'app-1' },
     });
     expect(event.position.toString()).toBe(result.trackEvents.position);
+  });
+
+  it('compares campaigns, ranks them, draws hourly series and pushes fresh totals live', async () => {
+    const api = touchline.client('live-metrics');
+    const viewed = (messageId: string, campaignId: string, at: string): GeneratedMessage => ({
+      type: 'track',
+      messageId,
+      userId: `viewer-${messageId}`,
+      timestamp: at,
+      event: 'Promotion Viewed',
+      properties: { campaign_id: campaignId },
+    });
+    const ingest = async (batch: GeneratedMessage[]) => {
+      const result = await api.request<{ trackEvents: { position: string } }>(
+        gql`
+          mutation ($events: [TrackInput!]!) {
+            trackEvents(events: $events) {
+              position
+            }
+          }
+        `,
+        {
+          events: batch.map((message) => ({
+            type: 'TRACK',
+            userId: message.userId,
+            messageId: message.messageId,
+            event: message.event,
+            timestamp: message.timestamp,
+            properties: message.properties,
+          })),
+        },
+      );
+      return result.trackEvents.position;
+    };
+    const position = await ingest([
+      viewed('v1', 'alpha', '2026-11-20T10:05:00Z'),
+      viewed('v2', 'alpha', '2026-11-20T10:45:00Z'),
+      viewed('v3', 'alpha', '2026-11-20T12:00:00Z'),
+      viewed('v4', 'beta', '2026-11-20T10:10:00Z'),
+    ]);
+    const range = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' };
+
+    const hourly = await api.request<{
+      campaignMetrics: { points: { bucketStart: string; metrics: { impressions: number } }[] };
+    }>(
+      gql`
+        query ($from: DateTime!, $to: DateTime!, $position: String) {
+          campaignMetrics(
+            campaignId: "alpha"
+            from: $from
+            to: $to
+            granularity: HOUR
+            minPosition: $position
+          ) {
+            points {
+              bucketStart
+              metrics {
+                impressions
+              }
+            }
+          }
+        }
+      `,
+      { ...range, position },
+    );
+    expect(hourly.campaignMetrics.points).toHaveLength(24);
+    expect(hourly.campaignMetrics.points.filter((point) => point.metrics.impressions > 0)).toEqual([
+      { bucketStart: '2026-11-20T10:00:00.000Z', metrics: { impressions: 2 } },
+      { bucketStart: '2026-11-20T12:00:00.000Z', metrics: { impressions: 1 } },
+    ]);
+
+    const ranked = await api.request<{
+      compareCampaigns: { campaignId: string; metrics: { impressions: number } }[];
+      topCampaigns: { campaignId: string; metrics: { impressions: number } }[];
+    }>(
+      gql`
+        query ($from: DateTime!, $to: DateTime!) {
+          compareCampaigns(campaignIds: ["beta", "alpha", "gamma"], from: $from, to: $to) {
+            campaignId
+            metrics {
+              impressions
+            }
+          }
+          topCampaigns(metric: IMPRESSIONS, from: $from, to: $to, first: 1) {
+            campaignId
+            metrics {
+              impressions
+            }
+          }
+        }
+      `,
+      range,
+    );
+    expect(ranked.compareCampaigns).toEqual([
+      { campaignId: 'beta', metrics: { impressions: 1 } },
+      { campaignId: 'alpha', metrics: { impressions: 3 } },
+      { campaignId: 'gamma', metrics: { impressions: 0 } },
+    ]);
+    expect(ranked.topCampaigns).toEqual([{ campaignId: 'alpha', metrics: { impressions: 3 } }]);
+
+    const reversed = await graphQLError(
+      api.request(gql`
+        {
+          campaignMetrics(
+            campaignId: "alpha"
+            from: "2026-11-21T00:00:00Z"
+            to: "2026-11-20T00:00:00Z"
+            granularity: DAY
+          ) {
+            campaignId
+          }
+        }
+      `),
+    );
+    expect(reversed).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+      reason: 'REVERSED_RANGE',
+    });
+
+    const listeners = touchline.server.changeFeed.subscriberCount;
+    const updates = touchline
+      .subscriptions('live-metrics')
+      .iterate<{
+        campaignMetricsUpdated: { campaignId: string; metrics: { impressions: number } };
+      }>({
+        query:
+          'subscription { campaignMetricsUpdated(campaignId: "alpha") { campaignId metrics { impressions } } }',
+      });
+    const pushed = take(updates[Symbol.asyncIterator](), 1);
+    await until(
+      () => touchline.server.changeFeed.subscriberCount > listeners,
+      'the metrics subscription',
+    );
+    await ingest([
+      viewed('v5', 'beta', '2026-11-20T13:00:00Z'),
+      viewed('v6', 'alpha', '2026-11-20T13:30:00Z'),
+    ]);
+    expect((await pushed).map((message) => message.data?.campaignMetricsUpdated)).toEqual([
+      { campaignId: 'alpha', metrics: { impressions: 4 } },
+    ]);
   });
 });
