@@ -381,14 +381,12 @@ describe('a day of tracking traffic', () => {
     });
 
     const listeners = touchline.server.changeFeed.subscriberCount;
-    const updates = touchline
-      .subscriptions('live-metrics')
-      .iterate<{
-        campaignMetricsUpdated: { campaignId: string; metrics: { impressions: number } };
-      }>({
-        query:
-          'subscription { campaignMetricsUpdated(campaignId: "alpha") { campaignId metrics { impressions } } }',
-      });
+    const updates = touchline.subscriptions('live-metrics').iterate<{
+      campaignMetricsUpdated: { campaignId: string; metrics: { impressions: number } };
+    }>({
+      query:
+        'subscription { campaignMetricsUpdated(campaignId: "alpha") { campaignId metrics { impressions } } }',
+    });
     const pushed = take(updates[Symbol.asyncIterator](), 1);
     await until(
       () => touchline.server.changeFeed.subscriberCount > listeners,
