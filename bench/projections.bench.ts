@@ -15,7 +15,7 @@ import { createLogger } from '../src/infra/logger';
 import { ChangeFeed } from '../src/infra/projections/change-feed';
 import { ProjectionManager } from '../src/infra/projections/projection-manager';
 import { EmbeddedReadStore } from '../src/infra/read-store/embedded-read-store';
-import { projections } from '../src/infra/server';
+import { projections } from '../src/infra/projections/catalog';
 import { generateTraffic, toBatches } from '../test/support/traffic';
 
 async function main(): Promise<void> {

@@ -16,14 +16,11 @@ import { WebSocketServer } from 'ws';
 import type { Services, TouchlineContext } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { buildTouchlineSchema } from '../graphql/schema';
-import { campaignsProjection } from '../projections/campaigns/campaigns.projection';
-import { campaignMetricsProjection } from '../projections/campaign-metrics/campaign-metrics.projection';
-import { contactsProjection } from '../projections/contacts/contacts.projection';
-import type { Projection } from '../projections/projection';
 import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
+import { projections } from './projections/catalog';
 import { ChangeFeed } from './projections/change-feed';
 import { ProjectionManager } from './projections/projection-manager';
 import { ingestionLimits } from '../domain/tracking/ingestion';
@@ -38,11 +35,7 @@ import { createServices } from './services';
 import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
 
-export const projections: readonly Projection[] = [
-  campaignsProjection,
-  contactsProjection,
-  campaignMetricsProjection,
-];
+export { projections };
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';

@@ -5,12 +5,12 @@
  * to the same file (WAL: one writer at a time, readers never blocked). After each append the
  * main thread's log instance wakes its subscriptions, so projectors see the events at once.
  */
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CallType } from '../../domain/tracking/ingestion';
 import { DomainError, type DomainErrorKind, ValidationError } from '../../domain/shared/errors';
 import type { LogLevel } from '../config';
 import type { Logger } from '../logger';
+import { startThread } from '../shared/threads';
 import type { IngestOptions, IngestResult, TrackingIngestor } from './tracking-service';
 
 export type WorkerRequest =
@@ -123,7 +123,7 @@ export class IngestionThread implements TrackingIngestor {
   }
 
   private spawn(): Worker {
-    const worker = startWorker({
+    const worker = startThread(__dirname, 'ingestion-worker', {
       eventStorePath: this.options.eventStorePath,
       logLevel: this.options.logLevel,
     });
@@ -162,28 +162,4 @@ export class IngestionThread implements TrackingIngestor {
       waiting.reject(new Error(reply.error.message));
     }
   }
-}
-
-/**
- * Runs the compiled worker (dist) as is; from TypeScript sources (tests) the worker compiles
- * its modules on the fly with @swc/core, a development dependency.
- */
-function startWorker(workerData: { eventStorePath: string; logLevel: LogLevel }): Worker {
-  const extension = path.extname(__filename);
-  const entry = path.join(__dirname, `ingestion-worker${extension}`);
-  if (extension !== '.ts') return new Worker(entry, { workerData });
-  const bootstrap = `
-    const fs = require('node:fs');
-    const { transformSync } = require('@swc/core');
-    require.extensions['.ts'] = (module, filename) => {
-      const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-        filename,
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-        module: { type: 'commonjs' },
-      });
-      module._compile(code, filename);
-    };
-    require(${JSON.stringify(entry)});
-  `;
-  return new Worker(bootstrap, { eval: true, workerData });
 }

@@ -208,6 +208,25 @@ export class EmbeddedReadStore implements ReadStore {
     return aggregator.run(this.committedCollection(collection).values()).map(deepCopy);
   }
 
+  /**
+   * Forgets what the cache holds of these documents (all of the collection when no ids are
+   * given), for a store that only reads a file another connection writes (the projector
+   * thread): the next read loads them from disk as committed.
+   */
+  invalidate(collection: string, ids?: readonly string[]): void {
+    const documents = this.cache.get(collection);
+    if (!documents) return;
+    if (ids === undefined) {
+      this.cache.delete(collection);
+      return;
+    }
+    for (const id of ids) {
+      const row = this.sql.selectDocument.get(collection, id);
+      if (row) documents.set(id, JSON.parse(row.body) as Document);
+      else documents.delete(id);
+    }
+  }
+
   private committedCollection(name: string): Map<string, Document> {
     let documents = this.cache.get(name);
     if (!documents) {
@@ -289,6 +308,7 @@ const SCHEMA = `
 
 interface Statements {
   selectCollection: Database.Statement<[string], { id: string; body: string }>;
+  selectDocument: Database.Statement<[string, string], { body: string }>;
   selectCollectionNames: Database.Statement<[], { collection: string }>;
   upsertDocument: Database.Statement<[string, string, string]>;
   deleteDocument: Database.Statement<[string, string]>;
@@ -300,6 +320,7 @@ interface Statements {
 
 function prepareStatements(db: Database.Database): Statements {
   return {
+    selectDocument: db.prepare('SELECT body FROM documents WHERE collection = ? AND id = ?'),
     // rowid order is insertion order: the embedded equivalent of MongoDB's natural order.
     selectCollection: db.prepare(
       'SELECT id, body FROM documents WHERE collection = ? ORDER BY rowid',
