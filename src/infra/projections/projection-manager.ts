@@ -11,6 +11,7 @@ import type { EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import type { ChangeFeed } from './change-feed';
 import { type CommittedBatch, ProjectionRunner } from './projection-runner';
+import { hasReached, waitUntilReached } from './reaching';
 
 const REGISTRY = 'projection_registry';
 
@@ -58,7 +59,27 @@ export interface ProjectionManagerOptions {
   readonly beforeBatch?: () => Promise<void>;
 }
 
-export class ProjectionManager {
+/** The serving state of every projection, as the projector thread sends it to the API thread. */
+export interface ProjectorSnapshot {
+  readonly generations: Record<string, number>;
+  /** Position of the runner that serves (or rebuilds, while an outdated generation serves). */
+  readonly positions: Record<string, bigint>;
+  readonly rebuilds: Record<string, RebuildProgress | null>;
+}
+
+/** What the server needs of the projections, whether they run here or on a projector thread. */
+export interface Projectors {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  collection(logical: string): string;
+  names(): string[];
+  waitForPosition(position: bigint, timeoutMs: number, names?: readonly string[]): Promise<boolean>;
+  status(): Promise<ProjectionStatus[]>;
+  rebuild(name: string): Promise<RebuildProgress>;
+  rebuildProgress(name: string): RebuildProgress | null;
+}
+
+export class ProjectionManager implements Projectors {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
   private switching: Promise<void> = Promise.resolve();
@@ -196,50 +217,32 @@ export class ProjectionManager {
     timeoutMs: number,
     names?: readonly string[],
   ): Promise<boolean> {
-    const runners = () =>
-      (names ?? this.names()).map((name) => {
-        const entry = this.entry(name);
-        return entry.active ?? entry.rebuild?.runner ?? null;
-      });
-    const reachedAll = async () => {
-      for (const runner of runners()) {
-        if (!runner || !(await this.reached(runner, position))) return false;
-      }
-      return true;
-    };
-    if (await reachedAll()) return true;
-    return new Promise<boolean>((resolve) => {
-      let checking = false;
-      let settled = false;
-      const finish = (result: boolean) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        unlisten();
-        resolve(result);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const unlisten = this.options.changeFeed.listen(() => {
-        if (checking) return;
-        checking = true;
-        reachedAll()
-          .then((reached) => {
-            checking = false;
-            if (reached) finish(true);
-          })
-          .catch(() => finish(false));
-      });
+    return waitUntilReached({
+      eventStore: this.options.eventStore,
+      changeFeed: this.options.changeFeed,
+      position,
+      timeoutMs,
+      progressOf: () =>
+        (names ?? this.names()).map((name) => {
+          const entry = this.entry(name);
+          return entry.active ?? entry.rebuild?.runner ?? null;
+        }),
     });
   }
 
-  private async reached(runner: ProjectionRunner, position: bigint): Promise<boolean> {
-    if (runner.position >= position) return true;
-    const [next] = await this.options.eventStore.readAll({
-      after: runner.position >= 0n ? runner.position : undefined,
-      maxCount: 1,
-      filter: runner.filter,
-    });
-    return next === undefined || next.position > position;
+  /** What a projector thread reports after each batch: generations, positions, rebuilds. */
+  snapshot(): ProjectorSnapshot {
+    const snapshot: ProjectorSnapshot = { generations: {}, positions: {}, rebuilds: {} };
+    for (const [name, entry] of this.entries) {
+      snapshot.generations[name] = entry.generation;
+      snapshot.positions[name] = (entry.active ?? entry.rebuild?.runner)?.position ?? -1n;
+      snapshot.rebuilds[name] = this.rebuildProgress(entry);
+    }
+    return snapshot;
+  }
+
+  private reached(runner: ProjectionRunner, position: bigint): Promise<boolean> {
+    return hasReached(this.options.eventStore, runner, position);
   }
 
   private async lagMs(runner: ProjectionRunner | null): Promise<number> {
