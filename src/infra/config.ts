@@ -33,6 +33,8 @@ export interface Config {
   readonly projectionBatchSize: number;
   /** With the SQLite log: parse and append tracking messages on a worker thread. */
   readonly ingestionWorker: boolean;
+  /** With both embedded stores: run the projections and the budget guard on a thread of their own. */
+  readonly projectorThread: boolean;
   /** Largest accepted HTTP body. */
   readonly maxBodyBytes: number;
   /** How long shutdown waits for open requests before closing them. */
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     readyMaxLagMs: integer(env, 'TOUCHLINE_READY_MAX_LAG_MS', 30000, 0, 86_400_000),
     projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 200, 1, 10000),
     ingestionWorker: oneOf(env, 'TOUCHLINE_INGESTION_WORKER', ['on', 'off'], 'on') === 'on',
+    projectorThread: oneOf(env, 'TOUCHLINE_PROJECTOR_THREAD', ['on', 'off'], 'on') === 'on',
     maxBodyBytes: integer(env, 'TOUCHLINE_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'TOUCHLINE_SHUTDOWN_GRACE_MS', 10000, 0, 600000),
   };

@@ -22,7 +22,9 @@ import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
 import { projections } from './projections/catalog';
 import { ChangeFeed } from './projections/change-feed';
-import { ProjectionManager } from './projections/projection-manager';
+import { ProjectionManager, type Projectors } from './projections/projection-manager';
+import { ProjectorThread } from './projections/projector-thread';
+import { EmbeddedReadStore } from './read-store/embedded-read-store';
 import { ingestionLimits } from '../domain/tracking/ingestion';
 import { CommandHandler } from './commands/command-handler';
 import { createAdReportRouter } from './ingestion/ad-report-router';
@@ -47,7 +49,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
-  readonly manager: ProjectionManager;
+  readonly manager: Projectors;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
   readonly changeFeed: ChangeFeed;
@@ -60,17 +62,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
   const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS);
-  const manager = new ProjectionManager({
-    eventStore,
-    readStore,
-    projections,
-    changeFeed,
-    batchSize: config.projectionBatchSize,
-    logger,
-    beforeBatch: () => priority.yieldToIngestion(),
-  });
+  const projectors = createProjectors(config, eventStore, readStore, changeFeed, priority, logger);
+  const manager = projectors.projectors;
   await manager.start();
-  const tracking = createTrackingIngestor(config, eventStore, logger);
+  const tracking = createTrackingIngestor(config, eventStore, logger, () => {
+    if (eventStore instanceof SqliteEventStore) eventStore.appendedElsewhere();
+    projectors.tellAppended();
+  });
   const services = createServices({
     config,
     eventStore,
@@ -81,14 +79,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   const schema = await buildTouchlineSchema();
-  const budgetGuard = createBudgetGuardRunner({
-    eventStore,
-    readStore,
-    executeCampaignCommand: (command) => services.campaigns.execute(command, {}),
-    batchSize: config.projectionBatchSize,
-    logger,
-  });
-  budgetGuard.start();
+  // On a projector thread the budget guard runs there; in process it runs here.
+  const budgetGuard =
+    manager instanceof ProjectorThread
+      ? null
+      : createBudgetGuardRunner({
+          eventStore,
+          readStore,
+          executeCampaignCommand: (command) => services.campaigns.execute(command, {}),
+          batchSize: config.projectionBatchSize,
+          logger,
+        });
+  budgetGuard?.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -183,7 +185,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await apollo.stop();
       clearTimeout(forceClose);
       if (tracking instanceof IngestionThread) await tracking.close();
-      await budgetGuard.stop();
+      await budgetGuard?.stop();
       await manager.stop();
       await eventStore.close();
       await readStore.close();
@@ -201,6 +203,7 @@ function createTrackingIngestor(
   config: Config,
   eventStore: EventStore,
   logger: Logger,
+  onAppended: () => void,
 ): TrackingIngestor {
   if (
     config.ingestionWorker &&
@@ -211,10 +214,58 @@ function createTrackingIngestor(
       eventStorePath: config.eventStore.path,
       logLevel: config.logLevel,
       logger,
-      onAppended: () => eventStore.appendedElsewhere(),
+      onAppended,
     });
   }
   return new TrackingService({ eventStore, clock: () => new Date(), newId: randomUUID, logger });
+}
+
+/**
+ * With both embedded stores the projections (and the budget guard) run on a thread of
+ * their own, so requests never wait behind projector batches; otherwise in process, where
+ * projector batches give way to tracking requests in flight (IngestionPriority).
+ */
+function createProjectors(
+  config: Config,
+  eventStore: EventStore,
+  readStore: ReadStore,
+  changeFeed: ChangeFeed,
+  priority: IngestionPriority,
+  logger: Logger,
+): { projectors: Projectors; tellAppended: () => void } {
+  if (
+    config.projectorThread &&
+    config.eventStore.kind === 'sqlite' &&
+    config.readStore.kind === 'embedded' &&
+    eventStore instanceof SqliteEventStore &&
+    readStore instanceof EmbeddedReadStore
+  ) {
+    const thread = new ProjectorThread({
+      projections,
+      eventStorePath: config.eventStore.path,
+      readStorePath: config.readStore.path,
+      eventStore,
+      readStore,
+      changeFeed,
+      batchSize: config.projectionBatchSize,
+      logLevel: config.logLevel,
+      logger,
+      onAppended: () => eventStore.appendedElsewhere(),
+    });
+    // Commands handled on this thread append here: the projector thread hears of them at once.
+    eventStore.onAppended(() => thread.appended());
+    return { projectors: thread, tellAppended: () => thread.appended() };
+  }
+  const manager = new ProjectionManager({
+    eventStore,
+    readStore,
+    projections,
+    changeFeed,
+    batchSize: config.projectionBatchSize,
+    logger,
+    beforeBatch: () => priority.yieldToIngestion(),
+  });
+  return { projectors: manager, tellAppended: () => undefined };
 }
 
 function createContext(
@@ -321,7 +372,7 @@ export interface Readiness {
 async function checkReadiness(
   eventStore: EventStore,
   readStore: ReadStore,
-  manager: ProjectionManager,
+  manager: Projectors,
   maxLagMs: number,
 ): Promise<Readiness> {
   const [eventStoreUp, readStoreUp] = await Promise.all([eventStore.ping(), readStore.ping()]);

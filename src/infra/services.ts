@@ -15,14 +15,14 @@ import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
 import type { ChangeFeed } from './projections/change-feed';
-import type { ProjectionManager } from './projections/projection-manager';
+import type { Projectors } from './projections/projection-manager';
 import { AsyncQueue } from './shared/async-queue';
 
 export interface ServiceDependencies {
   readonly config: Config;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
-  readonly manager: ProjectionManager;
+  readonly manager: Projectors;
   readonly changeFeed: ChangeFeed;
   readonly tracking: TrackingIngestor;
   readonly logger: Logger;

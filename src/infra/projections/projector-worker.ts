@@ -1,0 +1,110 @@
+/**
+ * Entry point of the projector thread: runs every projection and the budget guard on its
+ * own connections to the SQLite log and the embedded read-model file, so the API thread
+ * only answers requests. It reports each committed batch, with a snapshot of generations
+ * and positions, to the API thread, which forgets the documents it changed and tells its
+ * live subscribers. See projector-thread.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { campaignDecider, campaignStreamId } from '../../domain/campaign';
+import { CommandHandler } from '../commands/command-handler';
+import type { LogLevel } from '../config';
+import { SqliteEventStore } from '../event-store/sqlite-event-store';
+import { createLogger } from '../logger';
+import { createBudgetGuardRunner } from '../process-managers/budget-guard';
+import { EmbeddedReadStore } from '../read-store/embedded-read-store';
+import { projections } from './catalog';
+import { ChangeFeed } from './change-feed';
+import { ProjectionManager, UnknownProjectionError } from './projection-manager';
+import type { FromProjector, ToProjector } from './projector-thread';
+
+interface ProjectorWorkerData {
+  readonly eventStorePath: string;
+  readonly readStorePath: string;
+  readonly batchSize: number;
+  readonly logLevel: LogLevel;
+}
+
+const port = parentPort;
+if (!port) throw new Error('projector-worker.ts runs as a worker thread');
+const options = workerData as ProjectorWorkerData;
+const logger = createLogger(options.logLevel).child({ thread: 'projector' });
+const eventStore = SqliteEventStore.open({ path: options.eventStorePath });
+const readStore = EmbeddedReadStore.open({ path: options.readStorePath });
+const changeFeed = new ChangeFeed();
+const manager = new ProjectionManager({
+  eventStore,
+  readStore,
+  projections,
+  changeFeed,
+  batchSize: options.batchSize,
+  logger,
+});
+const commands = new CommandHandler(eventStore);
+const budgetGuard = createBudgetGuardRunner({
+  eventStore,
+  readStore,
+  executeCampaignCommand: async (command) => {
+    const streamId = campaignStreamId(command.metadata.workspaceId, command.data.campaignId);
+    const result = await commands.handle(campaignDecider, streamId, command);
+    return { revision: result.revision, position: result.position, replayed: result.replayed };
+  },
+  batchSize: options.batchSize,
+  logger,
+});
+const send = (message: FromProjector) => port.postMessage(message);
+changeFeed.listen((batch) => send({ type: 'committed', batch, snapshot: manager.snapshot() }));
+// The budget guard's commands append here: the API thread hears of them at once.
+eventStore.onAppended(() => send({ type: 'appended' }));
+
+port.on('message', (message: ToProjector) => {
+  switch (message.type) {
+    case 'appended':
+      eventStore.appendedElsewhere();
+      return;
+    case 'status':
+      void answer(message.id, () => manager.status());
+      return;
+    case 'rebuild':
+      void answer(message.id, () => manager.rebuild(message.name));
+      return;
+    case 'close':
+      void close();
+      return;
+  }
+});
+
+void manager.start().then(
+  () => {
+    budgetGuard.start();
+    send({ type: 'ready', snapshot: manager.snapshot() });
+  },
+  (error: unknown) => {
+    logger.fatal({ err: error }, 'projector thread failed to start');
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  },
+);
+
+async function answer(id: number, work: () => Promise<unknown>): Promise<void> {
+  try {
+    send({ type: 'reply', id, ok: true, value: await work() });
+  } catch (error) {
+    send({
+      type: 'reply',
+      id,
+      ok: false,
+      error: {
+        unknownProjection: error instanceof UnknownProjectionError,
+        message: error instanceof Error ? error.message : String(error),
+      },
+    });
+  }
+}
+
+async function close(): Promise<void> {
+  await budgetGuard.stop();
+  await manager.stop();
+  await eventStore.close();
+  await readStore.close();
+  port?.close();
+}
