@@ -61,8 +61,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const eventStore = await openEventStore(config.eventStore);
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
-  const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS);
-  const projectors = createProjectors(config, eventStore, readStore, changeFeed, priority, logger);
+  const projectors = createProjectors(config, eventStore, readStore, changeFeed, logger, () =>
+    priority.yieldToIngestion(),
+  );
+  const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
   const manager = projectors.projectors;
   await manager.start();
   const tracking = createTrackingIngestor(config, eventStore, logger, () => {
@@ -230,9 +232,13 @@ function createProjectors(
   eventStore: EventStore,
   readStore: ReadStore,
   changeFeed: ChangeFeed,
-  priority: IngestionPriority,
   logger: Logger,
-): { projectors: Projectors; tellAppended: () => void } {
+  yieldToIngestion: () => Promise<void>,
+): {
+  projectors: Projectors;
+  tellAppended: () => void;
+  priority: ConstructorParameters<typeof IngestionPriority>[1];
+} {
   if (
     config.projectorThread &&
     config.eventStore.kind === 'sqlite' &&
@@ -250,11 +256,18 @@ function createProjectors(
       batchSize: config.projectionBatchSize,
       logLevel: config.logLevel,
       logger,
+      maxYieldMs: PROJECTOR_MAX_YIELD_MS,
       onAppended: () => eventStore.appendedElsewhere(),
     });
     // Commands handled on this thread append here: the projector thread hears of them at once.
     eventStore.onAppended(() => thread.appended());
-    return { projectors: thread, tellAppended: () => thread.appended() };
+    return {
+      projectors: thread,
+      tellAppended: () => thread.appended(),
+      // On its own thread a projector never delays a request, but it competes with the
+      // ingestion thread for the cores: it gives way the same while requests are in flight.
+      priority: { onBusyChange: (busy) => thread.ingestionBusy(busy) },
+    };
   }
   const manager = new ProjectionManager({
     eventStore,
@@ -263,9 +276,9 @@ function createProjectors(
     changeFeed,
     batchSize: config.projectionBatchSize,
     logger,
-    beforeBatch: () => priority.yieldToIngestion(),
+    beforeBatch: yieldToIngestion,
   });
-  return { projectors: manager, tellAppended: () => undefined };
+  return { projectors: manager, tellAppended: () => undefined, priority: {} };
 }
 
 function createContext(

@@ -30,6 +30,7 @@ import { waitUntilReached } from './reaching';
 
 export type ToProjector =
   | { readonly type: 'appended' }
+  | { readonly type: 'ingestion'; readonly busy: boolean }
   | { readonly type: 'status'; readonly id: number }
   | { readonly type: 'rebuild'; readonly id: number; readonly name: string }
   | { readonly type: 'close' };
@@ -62,6 +63,8 @@ export interface ProjectorThreadOptions {
   readonly batchSize: number;
   readonly logLevel: LogLevel;
   readonly logger: Logger;
+  /** The longest a projector batch waits while ingestion is busy. */
+  readonly maxYieldMs: number;
   /** Called when the projector thread appended (the budget guard's commands). */
   readonly onAppended: () => void;
 }
@@ -84,6 +87,7 @@ export class ProjectorThread implements Projectors {
       readStorePath: this.options.readStorePath,
       batchSize: this.options.batchSize,
       logLevel: this.options.logLevel,
+      maxYieldMs: this.options.maxYieldMs,
     });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
@@ -123,6 +127,11 @@ export class ProjectorThread implements Projectors {
   /** Tells the projector thread that this thread (or the ingestion thread) appended. */
   appended(): void {
     this.worker?.postMessage({ type: 'appended' } satisfies ToProjector);
+  }
+
+  /** Tells the projector thread whether tracking ingestion is busy (see IngestionPriority). */
+  ingestionBusy(busy: boolean): void {
+    this.worker?.postMessage({ type: 'ingestion', busy } satisfies ToProjector);
   }
 
   async stop(): Promise<void> {

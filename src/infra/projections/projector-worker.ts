@@ -13,6 +13,7 @@ import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createLogger } from '../logger';
 import { createBudgetGuardRunner } from '../process-managers/budget-guard';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
+import { IngestionPriority } from '../shared/ingestion-priority';
 import { projections } from './catalog';
 import { ChangeFeed } from './change-feed';
 import { ProjectionManager, UnknownProjectionError } from './projection-manager';
@@ -23,6 +24,7 @@ interface ProjectorWorkerData {
   readonly readStorePath: string;
   readonly batchSize: number;
   readonly logLevel: LogLevel;
+  readonly maxYieldMs: number;
 }
 
 const port = parentPort;
@@ -32,6 +34,9 @@ const logger = createLogger(options.logLevel).child({ thread: 'projector' });
 const eventStore = SqliteEventStore.open({ path: options.eventStorePath });
 const readStore = EmbeddedReadStore.open({ path: options.readStorePath });
 const changeFeed = new ChangeFeed();
+// Mirrors the API thread's view of tracking ingestion: projector batches give way while it is busy.
+const priority = new IngestionPriority(options.maxYieldMs);
+let ingestionDone: (() => void) | null = null;
 const manager = new ProjectionManager({
   eventStore,
   readStore,
@@ -39,6 +44,7 @@ const manager = new ProjectionManager({
   changeFeed,
   batchSize: options.batchSize,
   logger,
+  beforeBatch: () => priority.yieldToIngestion(),
 });
 const commands = new CommandHandler(eventStore);
 const budgetGuard = createBudgetGuardRunner({
@@ -61,6 +67,13 @@ port.on('message', (message: ToProjector) => {
   switch (message.type) {
     case 'appended':
       eventStore.appendedElsewhere();
+      return;
+    case 'ingestion':
+      if (message.busy) ingestionDone ??= priority.begin();
+      else {
+        ingestionDone?.();
+        ingestionDone = null;
+      }
       return;
     case 'status':
       void answer(message.id, () => manager.status());
