@@ -72,6 +72,11 @@ export interface Checkpoint {
 export interface WriteBatch {
   readonly operations: readonly WriteOperation[];
   /**
+   * The committer gives up the documents of its `replaceOne` operations (fresh copies it
+   * keeps no reference to): a store may keep them rather than copy them once more.
+   */
+  readonly documentsHandedOver?: boolean;
+  /**
    * Stored in the same atomic write as the operations. `after` is the checkpoint the batch
    * was read from (`-1n`: none yet); when given, the store refuses the batch unless that is
    * still the stored checkpoint, so two workers that read the same events cannot both

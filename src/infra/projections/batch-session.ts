@@ -10,7 +10,6 @@ import type {
   UpdateOperators,
   WriteOperation,
 } from '../../projections/read-store';
-import { handOverDocuments } from '../read-store/embedded-read-store';
 
 export class BatchSession implements ProjectionSession {
   /** Whole documents written (or deleted: null) in this batch, by physical collection and id. */
@@ -78,7 +77,7 @@ export class BatchSession implements ProjectionSession {
     }
     // The documents are the session's own copies, which it never changes: the store may
     // keep them rather than copy them again.
-    return handOverDocuments([...wholeDocuments, ...this.updates]);
+    return [...wholeDocuments, ...this.updates];
   }
 
   changed(): DocumentChange[] {

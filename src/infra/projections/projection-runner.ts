@@ -87,6 +87,8 @@ export class ProjectionRunner {
     const position = events[events.length - 1].position;
     await readStore.commit({
       operations: session.operations(),
+      // The session's operations carry fresh copies of its documents.
+      documentsHandedOver: true,
       checkpoint: { name: this.name, position, after },
     });
     this.loop.committed(position);

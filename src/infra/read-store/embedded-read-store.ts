@@ -120,7 +120,7 @@ export class EmbeddedReadStore implements ReadStore {
     // Everything below is synchronous, so no other commit can slip in between the
     // checkpoint guard, the transaction and the cache update.
     if (batch.checkpoint) this.assertCheckpointAhead(batch.checkpoint);
-    const staged = this.stage(batch.operations);
+    const staged = this.stage(batch.operations, batch.documentsHandedOver ?? false);
     this.persist(staged, batch.checkpoint);
     publishToCache(staged);
   }
@@ -248,9 +248,11 @@ export class EmbeddedReadStore implements ReadStore {
     }
   }
 
-  private stage(operations: readonly WriteOperation[]): Map<string, StagedCollection> {
+  private stage(
+    operations: readonly WriteOperation[],
+    documentsHandedOver: boolean,
+  ): Map<string, StagedCollection> {
     const staged = new Map<string, StagedCollection>();
-    const documentsHandedOver = handedOver.has(operations);
     for (const operation of operations) {
       let target = staged.get(operation.collection);
       if (!target) {
@@ -1056,20 +1058,6 @@ function isArrayIndex(segment: string): boolean {
 
 // ---------------------------------------------------------------------------------------
 // Values
-
-/** Operation lists whose replaced documents their committer gave up: see `handOverDocuments`. */
-const handedOver = new WeakSet<readonly WriteOperation[]>();
-
-/**
- * Gives the documents of these `replaceOne` operations to the embedded store's commit: the
- * caller has just copied them and keeps no reference through which they would change, so
- * the store checks them and keeps them rather than copying them once more. The other
- * operations are used as always, and other stores ignore the mark.
- */
-export function handOverDocuments<T extends readonly WriteOperation[]>(operations: T): T {
-  handedOver.add(operations);
-  return operations;
-}
 
 /**
  * A validated deep copy: the cache never shares objects with callers. A document handed
