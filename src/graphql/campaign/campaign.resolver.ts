@@ -1,5 +1,6 @@
 import {
   Arg,
+  Args,
   Ctx,
   FieldResolver,
   ID,
@@ -22,6 +23,7 @@ import { closingWith } from '../shared/live';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import {
   Campaign,
+  CampaignChangeArgs,
   CampaignCommandResult,
   CampaignConnection,
   CampaignFilter,
@@ -114,10 +116,8 @@ export class CampaignResolver {
     description: "Changes a campaign's fields (not once completed or archived).",
   })
   updateCampaign(
-    @Arg('id', () => ID) id: string,
+    @Args(() => CampaignChangeArgs) { id, expectedRevision, commandId }: CampaignChangeArgs,
     @Arg('input', () => UpdateCampaignInput) input: UpdateCampaignInput,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -139,11 +139,9 @@ export class CampaignResolver {
     description: 'Schedules a DRAFT (or reschedules a SCHEDULED) campaign.',
   })
   scheduleCampaign(
-    @Arg('id', () => ID) id: string,
+    @Args(() => CampaignChangeArgs) { id, expectedRevision, commandId }: CampaignChangeArgs,
     @Arg('startsAt', () => Date) startsAt: Date,
     @Arg('endsAt', () => Date, { nullable: true }) endsAt: Date | null,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -161,24 +159,16 @@ export class CampaignResolver {
     description: 'Launches a DRAFT or SCHEDULED campaign now.',
   })
   launchCampaign(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => CampaignChangeArgs) change: CampaignChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
-    return execute(context, commandId, expectedRevision, (metadata) => ({
-      type: 'LaunchCampaign',
-      metadata,
-      data: { campaignId: id },
-    }));
+    return transition(context, 'LaunchCampaign', change);
   }
 
   @Mutation(() => CampaignCommandResult, { description: 'Pauses an ACTIVE campaign.' })
   pauseCampaign(
-    @Arg('id', () => ID) id: string,
+    @Args(() => CampaignChangeArgs) { id, expectedRevision, commandId }: CampaignChangeArgs,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -190,44 +180,26 @@ export class CampaignResolver {
 
   @Mutation(() => CampaignCommandResult, { description: 'Resumes a PAUSED campaign.' })
   resumeCampaign(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => CampaignChangeArgs) change: CampaignChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
-    return execute(context, commandId, expectedRevision, (metadata) => ({
-      type: 'ResumeCampaign',
-      metadata,
-      data: { campaignId: id },
-    }));
+    return transition(context, 'ResumeCampaign', change);
   }
 
   @Mutation(() => CampaignCommandResult, { description: 'Completes an ACTIVE or PAUSED campaign.' })
   completeCampaign(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => CampaignChangeArgs) change: CampaignChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
-    return execute(context, commandId, expectedRevision, (metadata) => ({
-      type: 'CompleteCampaign',
-      metadata,
-      data: { campaignId: id },
-    }));
+    return transition(context, 'CompleteCampaign', change);
   }
 
   @Mutation(() => CampaignCommandResult, { description: 'Archives a campaign that is not ACTIVE.' })
   archiveCampaign(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => CampaignChangeArgs) change: CampaignChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignCommandResult> {
-    return execute(context, commandId, expectedRevision, (metadata) => ({
-      type: 'ArchiveCampaign',
-      metadata,
-      data: { campaignId: id },
-    }));
+    return transition(context, 'ArchiveCampaign', change);
   }
 
   @Mutation(() => CampaignCommandResult, {
@@ -334,6 +306,19 @@ function campaignFilter(workspaceId: string, filter: CampaignFilter | null): Fil
     throw badInput('filter.activeTo', 'activeTo must not be before activeFrom', 'REVERSED_RANGE');
   }
   return conditions.length === 1 ? conditions[0] : { $and: conditions };
+}
+
+/** A lifecycle step that needs nothing but the campaign's id. */
+function transition(
+  context: TouchlineContext,
+  type: 'LaunchCampaign' | 'ResumeCampaign' | 'CompleteCampaign' | 'ArchiveCampaign',
+  { id, expectedRevision, commandId }: CampaignChangeArgs,
+): Promise<CampaignCommandResult> {
+  return execute(context, commandId, expectedRevision, (metadata) => ({
+    type,
+    metadata,
+    data: { campaignId: id },
+  }));
 }
 
 function afterCursor(cursor: string): Filter {

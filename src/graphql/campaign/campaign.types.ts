@@ -1,4 +1,13 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import {
+  ArgsType,
+  Field,
+  Float,
+  ID,
+  InputType,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from 'type-graphql';
 import { campaignChannels, campaignGoalMetrics } from '../../domain/campaign';
 import { formatMoney, type Money as DomainMoney } from '../../domain/shared/money';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
@@ -330,4 +339,23 @@ export class CampaignCommandResult {
 
   /** Resolved by a field resolver after waiting for the projection (read-your-writes). */
   campaign?: Campaign | null;
+}
+
+@ArgsType()
+export class CampaignChangeArgs {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The revision last read; the command fails with CONFLICT when the campaign moved on.',
+  })
+  expectedRevision?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Makes the call idempotent: a retry with the same id returns the first result.',
+  })
+  commandId?: string | null;
 }

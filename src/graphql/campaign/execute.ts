@@ -10,7 +10,7 @@ import { CampaignCommandResult } from './campaign.types';
 
 export async function execute(
   context: TouchlineContext,
-  commandId: string | null,
+  commandId: string | null | undefined,
   expectedRevision: string | null | undefined,
   build: (metadata: CampaignCommand['metadata']) => CampaignCommand,
 ): Promise<CampaignCommandResult> {
