@@ -3,22 +3,14 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { buildTouchlineSchema, printTouchlineSchema } from '../../graphql/schema';
-import { loadConfig } from '../config';
-import { createLogger } from '../logger';
-import { startServer } from '../server';
+import { serveUntilSignalled } from '../serve';
 
 const program = new Command('touchline').description('Event-sourced marketing analytics backend');
 
 program
   .command('serve')
   .description('serve the GraphQL API and run the projections')
-  .action(async () => {
-    const config = loadConfig();
-    const server = await startServer(config, createLogger(config.logLevel));
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => void server.stop().then(() => process.exit(0)));
-    }
-  });
+  .action(() => serveUntilSignalled());
 
 program
   .command('schema')
