@@ -15,12 +15,16 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import { parseBatch } from '../src/domain/tracking/ingestion';
 import { contactStreamId } from '../src/domain/tracking/tracking.events';
-import { DEVELOPMENT_WRITE_KEY, loadConfig } from '../src/infra/config';
+import { loadConfig } from '../src/infra/config';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { startServer } from '../src/infra/server';
-import { generateTraffic, toBatches } from '../test/support/traffic';
+import {
+  developmentWriteKeyAuthorization,
+  generateTraffic,
+  toBatches,
+} from '../test/support/traffic';
 
 const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
@@ -237,7 +241,7 @@ function runLoad(plan: LoadPlan): Promise<LoadReport> {
 }
 
 async function generateLoad(plan: LoadPlan): Promise<LoadReport> {
-  const authorization = `Basic ${Buffer.from(`${DEVELOPMENT_WRITE_KEY}:`).toString('base64')}`;
+  const authorization = developmentWriteKeyAuthorization;
   const latenciesMs: number[] = [];
   let accepted = 0;
   let failures = 0;

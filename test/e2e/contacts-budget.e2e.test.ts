@@ -4,10 +4,10 @@
  * once, with its alerts pushed over graphql-ws, and stays so across a restart.
  */
 import { gql } from 'graphql-request';
-import { DEVELOPMENT_WRITE_KEY } from '../../src/infra/config';
+import { developmentWriteKeyAuthorization } from '../support/traffic';
 import { startTestServer, takeUntil, type TestServer, until } from './harness';
 
-const authorization = `Basic ${Buffer.from(`${DEVELOPMENT_WRITE_KEY}:`).toString('base64')}`;
+const authorization = developmentWriteKeyAuthorization;
 
 async function post(
   touchline: TestServer,

@@ -5,13 +5,17 @@
  * recomputes from the generator's own record of what happened — not from Touchline's code.
  */
 import { gql } from 'graphql-request';
-import { DEVELOPMENT_WRITE_KEY } from '../../src/infra/config';
-import { type GeneratedMessage, generateTraffic, toBatches } from '../support/traffic';
+import {
+  developmentWriteKeyAuthorization,
+  type GeneratedMessage,
+  generateTraffic,
+  toBatches,
+} from '../support/traffic';
 import { graphQLError, startTestServer, take, type TestServer, until } from './harness';
 
 const DAY = '2026-11-20T00:00:00.000Z';
 const NEXT_DAY = '2026-11-21T00:00:00.000Z';
-const authorization = `Basic ${Buffer.from(`${DEVELOPMENT_WRITE_KEY}:`).toString('base64')}`;
+const authorization = developmentWriteKeyAuthorization;
 
 interface Totals {
   impressions: number;

@@ -4,8 +4,8 @@
  * ingestion serve the same answers as the threaded default the other suites use.
  */
 import { gql } from 'graphql-request';
-import { DEVELOPMENT_WRITE_KEY } from '../../src/infra/config';
 import { ProjectionManager } from '../../src/infra/projections/projection-manager';
+import { developmentWriteKeyAuthorization } from '../support/traffic';
 import { startTestServer, type TestServer } from './harness';
 
 describe('the server on one thread', () => {
@@ -36,7 +36,7 @@ describe('the server on one thread', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`${DEVELOPMENT_WRITE_KEY}:`).toString('base64')}`,
+        authorization: developmentWriteKeyAuthorization,
       },
       body: JSON.stringify({
         batch: [
