@@ -15,7 +15,7 @@ import { createLogger } from '../src/infra/logger';
 import { ChangeFeed } from '../src/infra/projections/change-feed';
 import { ProjectionManager } from '../src/infra/projections/projection-manager';
 import { EmbeddedReadStore } from '../src/infra/read-store/embedded-read-store';
-import { projections } from '../src/infra/projections/catalog';
+import { createProjections } from '../src/infra/projections/catalog';
 import { generateTraffic, toBatches } from '../test/support/traffic';
 
 async function main(): Promise<void> {
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   }
   const head = await eventStore.headPosition();
   console.log(`log: ${head} events`);
-  for (const projection of projections) {
+  // No funnels are defined in this log: the funnel-results projection only resolves people.
+  for (const projection of createProjections({ funnelDefinitions: async () => [] })) {
     if (only && projection.name !== only) continue;
     const readStore = EmbeddedReadStore.open({ path: path.join(dir, `${projection.name}.sqlite`) });
     const manager = new ProjectionManager({

@@ -5,6 +5,9 @@
 import type DataLoader from 'dataloader';
 import type { CampaignCommand } from '../domain/campaign';
 import type { CampaignState } from '../domain/campaign';
+import type { FunnelCommand, FunnelDefinition } from '../domain/funnel';
+import type { StartRange } from '../projections/funnels/funnel-events';
+import type { FunnelPersonDocument } from '../projections/funnels/funnels.projection';
 import type { RecordedEvent } from '../domain/shared/events';
 import type { CampaignDocument } from '../projections/campaigns/campaigns.projection';
 import type { RejectedMessage } from '../domain/tracking/ingestion';
@@ -27,6 +30,22 @@ export interface CampaignCommands {
   load(workspaceId: string, campaignId: string): Promise<CampaignState>;
 }
 
+export interface FunnelCommands {
+  execute(command: FunnelCommand, options: { expectedRevision?: bigint }): Promise<CommandOutcome>;
+}
+
+export interface Analyses {
+  /**
+   * An unsaved funnel computed from the log: its people's documents, as the live read model
+   * would hold them. `range` restricts attempts to those whose step 1 lies in it.
+   */
+  funnel(
+    workspaceId: string,
+    definition: FunnelDefinition,
+    range: StartRange | null,
+  ): Promise<FunnelPersonDocument[]>;
+}
+
 export interface ReadModels {
   /** A read model's collection by its logical name (e.g. `campaigns`). */
   collection<T extends Document>(logical: string): ReadCollection<T>;
@@ -37,11 +56,22 @@ export interface ReadModels {
   waitForPosition(position: bigint, projections?: readonly string[]): Promise<boolean>;
 }
 
+/**
+ * A projector batch as live subscribers hear of it. A batch of a generation that is being
+ * rebuilt lists no changes; a rebuilt generation taking over is announced with no events.
+ */
+export interface CommittedBatch {
+  readonly projection: string;
+  readonly position: bigint;
+  readonly events: number;
+  readonly changes: readonly DocumentChange[];
+}
+
 export interface LiveChanges {
   /** Changes committed to a logical collection from now on, for one workspace. */
   changes(collection: string, workspaceId: string): AsyncIterableIterator<DocumentChange>;
-  /** A tick per committed batch of any projection (for progress subscriptions). */
-  commits(): AsyncIterableIterator<{ projection: string; position: bigint }>;
+  /** Every committed batch of any projection, with the documents it changed. */
+  commits(): AsyncIterableIterator<CommittedBatch>;
 }
 
 export interface ProjectionStatusView {
@@ -109,6 +139,8 @@ export interface ContactHistory {
 
 export interface Services {
   readonly campaigns: CampaignCommands;
+  readonly funnels: FunnelCommands;
+  readonly analyses: Analyses;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
   readonly history: ContactHistory;

@@ -9,6 +9,7 @@ import {
   CampaignMetricsSummaryResolver,
 } from './campaign-metrics/campaign-metrics.resolver';
 import { ContactResolver } from './contact/contact.resolver';
+import { FunnelResolver } from './funnel/funnel.resolver';
 import { mapErrors } from './errors';
 import { scalarsMap } from './shared/scalars';
 import { TrackingResolver } from './tracking/tracking.resolver';
@@ -39,6 +40,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       CampaignMetricsResolver,
       CampaignMetricsSummaryResolver,
       BudgetResolver,
+      FunnelResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

@@ -20,9 +20,9 @@ import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
-import { projections } from './projections/catalog';
+import { createProjectionManager, projectionDeclarations } from './projections/catalog';
 import { ChangeFeed } from './projections/change-feed';
-import { ProjectionManager, type Projectors } from './projections/projection-manager';
+import type { Projectors } from './projections/projection-manager';
 import { ProjectorThread } from './projections/projector-thread';
 import { EmbeddedReadStore } from './read-store/embedded-read-store';
 import { ingestionLimits } from '../domain/tracking/ingestion';
@@ -36,8 +36,6 @@ import { createBudgetGuardRunner } from './process-managers/budget-guard';
 import { createServices } from './services';
 import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
-
-export { projections };
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';
@@ -247,7 +245,7 @@ function createProjectors(
     readStore instanceof EmbeddedReadStore
   ) {
     const thread = new ProjectorThread({
-      projections,
+      projections: projectionDeclarations,
       eventStorePath: config.eventStore.path,
       readStorePath: config.readStore.path,
       eventStore,
@@ -269,10 +267,9 @@ function createProjectors(
       priority: { onBusyChange: (busy) => thread.ingestionBusy(busy) },
     };
   }
-  const manager = new ProjectionManager({
+  const manager = createProjectionManager({
     eventStore,
     readStore,
-    projections,
     changeFeed,
     batchSize: config.projectionBatchSize,
     logger,

@@ -4,11 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
+import { funnelDecider, funnelStreamId } from '../domain/funnel';
 import type { RecordedEvent } from '../domain/shared/events';
 import { contactStreamId } from '../domain/tracking/tracking.events';
-import type { ContactHistory, Services } from '../graphql/context';
+import type { CommittedBatch, ContactHistory, Services } from '../graphql/context';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
+import { analyseFunnel } from './analyses/funnel-analysis';
 import { CommandHandler } from './commands/command-handler';
 import type { TrackingIngestor } from './ingestion/tracking-service';
 import type { Config } from './config';
@@ -54,6 +56,22 @@ export function createServices(deps: ServiceDependencies): Services {
         return state;
       },
     },
+    funnels: {
+      async execute(command, { expectedRevision }) {
+        const streamId = funnelStreamId(command.metadata.workspaceId, command.data.funnelId);
+        const result = await commands.handle(funnelDecider, streamId, command, {
+          expectedRevision,
+        });
+        return { revision: result.revision, position: result.position, replayed: result.replayed };
+      },
+    },
+    analyses: {
+      funnel: (workspaceId, definition, range) =>
+        analyseFunnel(deps.eventStore, workspaceId, definition, range, {
+          // Let requests in between pages: an analysis over a long history takes seconds.
+          onProgress: () => new Promise((resolve) => setImmediate(resolve)),
+        }),
+    },
     tracking: deps.tracking,
     history: contactHistory(deps.eventStore, maxContactEventsPerIdentity),
     readModels: {
@@ -74,12 +92,8 @@ export function createServices(deps: ServiceDependencies): Services {
         return queue;
       },
       commits() {
-        const queue: AsyncQueue<{ projection: string; position: bigint }> = new AsyncQueue(() =>
-          stop(),
-        );
-        const stop = changeFeed.listen((batch) =>
-          queue.push({ projection: batch.projection, position: batch.position }),
-        );
+        const queue: AsyncQueue<CommittedBatch> = new AsyncQueue(() => stop());
+        const stop = changeFeed.listen((batch) => queue.push(batch));
         return queue;
       },
     },

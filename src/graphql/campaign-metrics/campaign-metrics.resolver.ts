@@ -31,12 +31,12 @@ import {
   type MetricTotals,
 } from '../../projections/campaign-metrics/metrics';
 import { deriveRates } from '../../projections/campaign-metrics/rates';
-import type { DocumentChange } from '../../projections/projection';
 import { Campaign } from '../campaign/campaign.types';
 import type { TouchlineContext } from '../context';
 import { awaitPosition } from '../shared/consistency';
 import { badInput } from '../errors';
 import { pageSize } from '../shared/arguments';
+import { batchTicks } from '../shared/live';
 import {
   CampaignMetrics,
   CampaignMetricsSeries,
@@ -349,66 +349,6 @@ function campaignMetricsUpdates(
     async return() {
       await ticks.return();
       return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
-/**
- * One tick per projector batch that changed a wanted document, however many documents it
- * changed: a batch's changes are published together, so once the first arrives the rest
- * are taken in (until the next macrotask) before the tick is handed out.
- */
-function batchTicks(
-  source: AsyncIterable<DocumentChange>,
-  wanted: (change: DocumentChange) => boolean,
-): AsyncIterableIterator<void> & { return(): Promise<IteratorResult<void>> } {
-  const changes = source[Symbol.asyncIterator]();
-  const done: IteratorResult<void> = { done: true, value: undefined };
-  let pending = false;
-  let ended = false;
-  let closed = false;
-  let failure: { error: unknown } | null = null;
-  let wake: (() => void) | null = null;
-  const signal = () => {
-    const resolve = wake;
-    wake = null;
-    resolve?.();
-  };
-  void (async () => {
-    try {
-      for (let next = await changes.next(); !next.done; next = await changes.next()) {
-        if (wanted(next.value)) {
-          pending = true;
-          signal();
-        }
-      }
-    } catch (error) {
-      failure = { error };
-    } finally {
-      ended = true;
-      signal();
-    }
-  })();
-  return {
-    async next() {
-      while (!pending && !ended && !closed) await new Promise<void>((resolve) => (wake = resolve));
-      if (closed) return done;
-      if (pending) {
-        await new Promise((resolve) => setImmediate(resolve));
-        pending = false;
-        return { done: false, value: undefined };
-      }
-      if (failure !== null) throw failure.error;
-      return done;
-    },
-    async return() {
-      closed = true;
-      signal();
-      await changes.return?.();
-      return done;
     },
     [Symbol.asyncIterator]() {
       return this;

@@ -25,3 +25,63 @@ export function closingWith<T>(
   };
   return iterator;
 }
+
+/**
+ * One tick per projector batch that changed a wanted document, however many documents it
+ * changed: a batch's changes are published together, so once the first arrives the rest
+ * are taken in (until the next macrotask) before the tick is handed out.
+ */
+export function batchTicks<T>(
+  source: AsyncIterable<T>,
+  wanted: (item: T) => boolean,
+): AsyncIterableIterator<void> & { return(): Promise<IteratorResult<void>> } {
+  const changes = source[Symbol.asyncIterator]();
+  const done: IteratorResult<void> = { done: true, value: undefined };
+  let pending = false;
+  let ended = false;
+  let closed = false;
+  let failure: { error: unknown } | null = null;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  void (async () => {
+    try {
+      for (let next = await changes.next(); !next.done; next = await changes.next()) {
+        if (wanted(next.value)) {
+          pending = true;
+          signal();
+        }
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      ended = true;
+      signal();
+    }
+  })();
+  return {
+    async next() {
+      while (!pending && !ended && !closed) await new Promise<void>((resolve) => (wake = resolve));
+      if (closed) return done;
+      if (pending) {
+        await new Promise((resolve) => setImmediate(resolve));
+        pending = false;
+        return { done: false, value: undefined };
+      }
+      if (failure !== null) throw failure.error;
+      return done;
+    },
+    async return() {
+      closed = true;
+      signal();
+      await changes.return?.();
+      return done;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

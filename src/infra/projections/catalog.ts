@@ -2,10 +2,58 @@
 import { campaignMetricsProjection } from '../../projections/campaign-metrics/campaign-metrics.projection';
 import { campaignsProjection } from '../../projections/campaigns/campaigns.projection';
 import { contactsProjection } from '../../projections/contacts/contacts.projection';
+import { funnelDefinitionsProjection } from '../../projections/funnels/funnel-definitions.projection';
+import {
+  createFunnelResultsProjection,
+  type FunnelDefinitionsSource,
+} from '../../projections/funnels/funnels.projection';
 import type { Projection } from '../../projections/projection';
+import { funnelDefinitionsSource, watchFunnelDefinitions } from './funnels';
+import { ProjectionManager, type ProjectionManagerOptions } from './projection-manager';
 
-export const projections: readonly Projection[] = [
-  campaignsProjection,
-  contactsProjection,
-  campaignMetricsProjection,
-];
+export interface ProjectionInputs {
+  /** The active funnels' latest definitions, pinned by each new funnel-results generation. */
+  readonly funnelDefinitions: FunnelDefinitionsSource;
+}
+
+export function createProjections(inputs: ProjectionInputs): readonly Projection[] {
+  return [
+    campaignsProjection,
+    contactsProjection,
+    campaignMetricsProjection,
+    funnelDefinitionsProjection,
+    createFunnelResultsProjection(inputs.funnelDefinitions),
+  ];
+}
+
+/**
+ * The projections as declarations (names, versions, collections), for a thread that reads
+ * their read models but does not run them.
+ */
+export const projectionDeclarations: readonly Projection[] = createProjections({
+  funnelDefinitions: () =>
+    Promise.reject(new Error('funnel definitions are read where the projections run')),
+});
+
+/**
+ * The projection manager of every projection, with what they need from where they run: the
+ * funnel definitions read from the serving read model, and a fresh funnel-results
+ * generation whenever those change.
+ */
+export function createProjectionManager(
+  options: Omit<ProjectionManagerOptions, 'projections' | 'watchers'>,
+): ProjectionManager {
+  const { readStore, changeFeed, logger } = options;
+  const manager: ProjectionManager = new ProjectionManager({
+    ...options,
+    projections: createProjections({
+      funnelDefinitions: funnelDefinitionsSource(readStore, (logical) =>
+        manager.collection(logical),
+      ),
+    }),
+    watchers: [
+      (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
+    ],
+  });
+  return manager;
+}

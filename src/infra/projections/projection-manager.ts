@@ -43,6 +43,8 @@ interface Entry {
   } | null;
   /** The last rebuild that took over, reported with `done: true` once it has. */
   lastRebuild: RebuildProgress | null;
+  /** The generation of the last rebuild dropped for a fresh one (0: none), never reused. */
+  abandonedGeneration: number;
   /** Logical collections of the serving generation, dropped when a rebuild takes over. */
   servingCollections: readonly string[];
 }
@@ -57,6 +59,11 @@ export interface ProjectionManagerOptions {
   readonly now?: () => number;
   /** Awaited before each projector batch (see IngestionPriority). */
   readonly beforeBatch?: () => Promise<void>;
+  /**
+   * Started once the projections run, stopped before they stop: reactions to what they
+   * commit (e.g. recomputing the funnels when their definitions change). Each returns its stop.
+   */
+  readonly watchers?: readonly ((manager: ProjectionManager) => Promise<() => void>)[];
 }
 
 /** The serving state of every projection, as the projector thread sends it to the API thread. */
@@ -75,7 +82,7 @@ export interface Projectors {
   names(): string[];
   waitForPosition(position: bigint, timeoutMs: number, names?: readonly string[]): Promise<boolean>;
   status(): Promise<ProjectionStatus[]>;
-  rebuild(name: string): Promise<RebuildProgress>;
+  rebuild(name: string, options?: { restart?: boolean }): Promise<RebuildProgress>;
   rebuildProgress(name: string): RebuildProgress | null;
 }
 
@@ -83,6 +90,7 @@ export class ProjectionManager implements Projectors {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
   private switching: Promise<void> = Promise.resolve();
+  private readonly stopWatching: (() => void)[] = [];
 
   constructor(private readonly options: ProjectionManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -101,6 +109,7 @@ export class ProjectionManager implements Projectors {
         active: null,
         rebuild: null,
         lastRebuild: null,
+        abandonedGeneration: 0,
         servingCollections: stored?.collections ?? projection.collections,
       };
       this.entries.set(projection.name, entry);
@@ -117,9 +126,11 @@ export class ProjectionManager implements Projectors {
         await this.rebuild(projection.name);
       }
     }
+    for (const watch of this.options.watchers ?? []) this.stopWatching.push(await watch(this));
   }
 
   async stop(): Promise<void> {
+    for (const stop of this.stopWatching.splice(0)) stop();
     await this.switching;
     await Promise.all(
       [...this.entries.values()].flatMap((entry) => [
@@ -142,11 +153,16 @@ export class ProjectionManager implements Projectors {
     return [...this.entries.keys()];
   }
 
-  /** Starts rebuilding a projection into a new generation; a rebuild in progress is returned as is. */
-  async rebuild(name: string): Promise<RebuildProgress> {
+  /**
+   * Starts rebuilding a projection into a new generation. A rebuild in progress is returned
+   * as is, unless `restart` asks to drop it and start over (its projection's input changed,
+   * e.g. the definitions it pinned).
+   */
+  async rebuild(name: string, options: { restart?: boolean } = {}): Promise<RebuildProgress> {
     const entry = this.entry(name);
+    if (entry.rebuild && options.restart) await this.abandonRebuild(entry);
     if (!entry.rebuild) {
-      const generation = entry.generation + 1;
+      const generation = Math.max(entry.generation, entry.abandonedGeneration) + 1;
       const runner = this.runner(entry, generation);
       for (const logical of entry.projection.collections) {
         await this.options.readStore.dropCollection(physicalName(logical, generation));
@@ -165,6 +181,25 @@ export class ProjectionManager implements Projectors {
       await this.queueSwitchCheck(entry);
     }
     return this.rebuildProgress(entry) as RebuildProgress;
+  }
+
+  /** Stops the rebuild in progress and drops what it wrote; the serving generation is untouched. */
+  private async abandonRebuild(entry: Entry): Promise<void> {
+    const rebuild = entry.rebuild;
+    if (!rebuild) return;
+    await this.switching;
+    if (entry.rebuild !== rebuild) return;
+    entry.rebuild = null;
+    entry.abandonedGeneration = rebuild.generation;
+    await rebuild.runner.stop();
+    for (const logical of entry.projection.collections) {
+      await this.options.readStore.dropCollection(physicalName(logical, rebuild.generation));
+    }
+    await this.options.readStore.deleteCheckpoint(rebuild.runner.name);
+    this.options.logger.info(
+      { projection: entry.projection.name, generation: rebuild.generation },
+      'rebuild abandoned for a fresh one',
+    );
   }
 
   /** The rebuild in progress, else the last one that took over (`done: true`), else null. */
@@ -282,6 +317,8 @@ export class ProjectionManager implements Projectors {
       this.options.changeFeed.publish({ ...batch, changes: [] });
       return;
     }
+    // The last batch of an abandoned rebuild: nobody reads what it wrote.
+    if (generation !== entry.generation) return;
     this.options.changeFeed.publish(batch);
   }
 

@@ -14,9 +14,9 @@ import { createLogger } from '../logger';
 import { createBudgetGuardRunner } from '../process-managers/budget-guard';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
 import { IngestionPriority } from '../shared/ingestion-priority';
-import { projections } from './catalog';
+import { createProjectionManager } from './catalog';
 import { ChangeFeed } from './change-feed';
-import { ProjectionManager, UnknownProjectionError } from './projection-manager';
+import { UnknownProjectionError } from './projection-manager';
 import type { FromProjector, ToProjector } from './projector-thread';
 
 interface ProjectorWorkerData {
@@ -37,10 +37,9 @@ const changeFeed = new ChangeFeed();
 // Mirrors the API thread's view of tracking ingestion: projector batches give way while it is busy.
 const priority = new IngestionPriority(options.maxYieldMs);
 let ingestionDone: (() => void) | null = null;
-const manager = new ProjectionManager({
+const manager = createProjectionManager({
   eventStore,
   readStore,
-  projections,
   changeFeed,
   batchSize: options.batchSize,
   logger,

@@ -24,6 +24,7 @@ import {
   trackingEventTypes,
   type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
+import { joinedIdentity, survivingSide } from '../identity/joins';
 import type { Projection, ProjectionSession } from '../projection';
 import type { Document } from '../read-store';
 import {
@@ -111,34 +112,21 @@ async function projectEvent(
     identities.save(contact);
     return;
   }
-  if (
-    event.type === 'ContactIdentified' &&
-    other.contact.userId !== null &&
-    contact.userId !== null
-  ) {
+  const side = survivingSide(
+    event.type,
+    { known: contact.userId !== null },
+    { known: other.contact.userId !== null },
+  );
+  if (side === 'none') {
     // A shared device: this anonymous id already belongs to another known person.
     identities.save(contact);
     return;
   }
-  // The known person's profile absorbs the anonymous one (this event's side when both are).
-  const [kept, absorbed] =
-    contact.userId === null && other.contact.userId !== null
-      ? [other.contact, contact]
-      : [contact, other.contact];
+  const [kept, absorbed] = side === 'other' ? [other.contact, contact] : [contact, other.contact];
   const merged = mergeContacts(kept, absorbed);
   if (absorbed === other.contact || loaded.stored) identities.remove(absorbed);
   identities.register(merged, identitiesOf(absorbed));
   identities.save(merged);
-}
-
-/** The identity an event says is the same person as the one it is filed under. */
-function joinedIdentity(event: TrackingEvent): string | null {
-  if (event.type === 'ContactAliased') return event.data.previousId;
-  if (event.type === 'ContactIdentified') {
-    const { userId, anonymousId } = event.data;
-    if (userId !== null && anonymousId !== null && userId !== anonymousId) return anonymousId;
-  }
-  return null;
 }
 
 /**

@@ -1,0 +1,47 @@
+/**
+ * Read models held in memory for one computation (an ad-hoc analysis over the log): a
+ * projection runs over them exactly as over the stores, batch by batch, and the result is
+ * read back and thrown away. Documents are kept as the projection hands them over:
+ * projections never change a document in place, they put a new one.
+ */
+import type { ProjectionSession } from '../../projections/projection';
+import type { Document } from '../../projections/read-store';
+
+export class MemoryReadModels implements ProjectionSession {
+  private readonly collections = new Map<string, Map<string, Document>>();
+
+  async get<T extends Document>(collection: string, id: string): Promise<T | null> {
+    return (this.collections.get(collection)?.get(id) as T | undefined) ?? null;
+  }
+
+  put(collection: string, document: Document): void {
+    this.documentsOf(collection).set(document._id, document);
+  }
+
+  delete(collection: string, id: string): void {
+    this.collections.get(collection)?.delete(id);
+  }
+
+  /**
+   * Operator updates need the store's update semantics, which only the stores implement;
+   * a projection run in memory must put whole documents.
+   */
+  update(collection: string): void {
+    throw new Error(
+      `updates by operators (on ${collection}) are not available to a projection run in memory`,
+    );
+  }
+
+  documents<T extends Document>(collection: string): T[] {
+    return [...(this.collections.get(collection)?.values() ?? [])] as T[];
+  }
+
+  private documentsOf(collection: string): Map<string, Document> {
+    let documents = this.collections.get(collection);
+    if (!documents) {
+      documents = new Map();
+      this.collections.set(collection, documents);
+    }
+    return documents;
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * The live funnels: for every funnel of a pinned set of definitions, each person's events
+ * that matter to it and their counted attempt (matching.ts), kept current as events arrive.
+ * Reports are folds over these person results (report.ts), so the live report and the
+ * ad-hoc analysis, which runs this same projection over the log in memory, agree by
+ * construction.
+ *
+ * - Order independence: a person's document keeps the set of their relevant events (by
+ *   message id) and the result is recomputed from the whole set, so late and out-of-order
+ *   events give the same result as in-order ones.
+ * - People, not identities: `alias` / `identify` joins (identity/joins.ts) merge the joined
+ *   people's event sets, the events before the merge included.
+ * - Definitions: a generation of this projection computes the definitions it pinned when it
+ *   started (`funnel_pins`), over the whole log. A new or changed definition starts a new
+ *   generation (a rebuild, with progress), and the old one keeps serving until the new one
+ *   has caught up; see infra/projections/funnel-definitions-watcher.ts.
+ */
+import type { RecordedEvent } from '../../domain/shared/events';
+import {
+  primaryIdentity,
+  trackingEventTypes,
+  type TrackingEvent,
+} from '../../domain/tracking/tracking.events';
+import { joinedIdentity, survivingSide } from '../identity/joins';
+import type { Projection, ProjectionSession } from '../projection';
+import type { Document } from '../read-store';
+import {
+  compileFunnel,
+  type BehaviouralEvent,
+  type CompiledFunnel,
+  type FunnelVersion,
+  type StartRange,
+} from './funnel-events';
+import { matchPerson, sortFunnelEvents, type FunnelEvent, type PersonResult } from './matching';
+
+export const funnelPeopleCollection = 'funnel_people';
+export const funnelIdentitiesCollection = 'funnel_identities';
+export const funnelPersonsCollection = 'funnel_persons';
+export const funnelPinsCollection = 'funnel_pins';
+const pinId = 'definitions';
+
+/** A FunnelEvent as stored: [time, id, steps, exclusions, breakdown, inScope]. */
+export type StoredFunnelEvent = readonly [
+  time: number,
+  id: string,
+  steps: number,
+  exclusions: number,
+  breakdown: string | null,
+  inScope: 0 | 1,
+];
+
+export type FunnelPersonDocument = {
+  /** `${workspaceId}:${funnelId}|${personId}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly funnelId: string;
+  /** The person's canonical id: their userId once known (as in the contacts read model). */
+  readonly personId: string;
+  /** In the canonical sequence (matching.ts). */
+  readonly events: readonly StoredFunnelEvent[];
+  readonly reached: number;
+  readonly stepTimes: readonly number[];
+  readonly excluded: boolean;
+  readonly breakdown: string | null;
+  /** Step-1 time of the counted attempt (ms), null when step 1 was never reached. */
+  readonly step1At: number | null;
+  readonly cohortDays: PersonResult['cohortDays'];
+};
+
+export type FunnelPinDocument = {
+  readonly _id: string;
+  readonly funnels: readonly FunnelVersion[];
+  readonly pinnedAt: string;
+};
+
+type FunnelIdentityDocument = {
+  /** `${workspaceId}:${identity}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly identity: string;
+  readonly personId: string;
+};
+
+type FunnelPersonIdentities = {
+  /** `${workspaceId}:${personId}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly personId: string;
+  readonly identities: readonly string[];
+  /** The person has a userId. */
+  readonly known: boolean;
+};
+
+/** The definitions a new generation pins: the active funnels' latest versions. */
+export type FunnelDefinitionsSource = () => Promise<readonly FunnelVersion[]>;
+
+export function funnelPersonDocumentId(
+  workspaceId: string,
+  funnelId: string,
+  personId: string,
+): string {
+  return `${workspaceId}:${funnelId}|${personId}`;
+}
+
+export function toFunnelEvent(stored: StoredFunnelEvent): FunnelEvent {
+  const [time, id, steps, exclusions, breakdown, inScope] = stored;
+  return { time, id, steps, exclusions, breakdown, inScope: inScope === 1 };
+}
+
+function toStored(event: FunnelEvent): StoredFunnelEvent {
+  const { time, id, steps, exclusions, breakdown, inScope } = event;
+  return [time, id, steps, exclusions, breakdown, inScope ? 1 : 0];
+}
+
+/**
+ * The funnel-results projection. `range` restricts it to attempts whose step 1 lies in the
+ * range (ad-hoc analyses); the live projection has none.
+ */
+export function createFunnelResultsProjection(
+  definitions: FunnelDefinitionsSource,
+  options: { readonly name?: string; readonly range?: StartRange } = {},
+): Projection {
+  let compiled: { key: string; byWorkspace: Map<string, CompiledFunnel[]> } | null = null;
+  const compile = (funnels: readonly FunnelVersion[]) => {
+    const key = JSON.stringify(funnels.map((f) => [f.workspaceId, f.funnelId, f.version]));
+    if (compiled?.key !== key) {
+      const byWorkspace = new Map<string, CompiledFunnel[]>();
+      for (const funnel of funnels) {
+        const list = byWorkspace.get(funnel.workspaceId) ?? [];
+        list.push(compileFunnel(funnel, options.range ?? null));
+        byWorkspace.set(funnel.workspaceId, list);
+      }
+      compiled = { key, byWorkspace };
+    }
+    return compiled.byWorkspace;
+  };
+
+  return {
+    name: options.name ?? 'funnels',
+    version: 1,
+    eventTypes: trackingEventTypes,
+    collections: [
+      funnelPeopleCollection,
+      funnelIdentitiesCollection,
+      funnelPersonsCollection,
+      funnelPinsCollection,
+    ],
+    indexes: {
+      [funnelPeopleCollection]: [
+        ['workspaceId', 'funnelId', 'reached'],
+        ['workspaceId', 'funnelId', 'personId'],
+      ],
+    },
+    async project(events, session) {
+      const pin = await pinnedDefinitions(session, definitions);
+      const byWorkspace = compile(pin.funnels);
+      if (byWorkspace.size === 0) return;
+      const batch = new FunnelBatch(session, byWorkspace);
+      for (const recorded of events) {
+        if (!byWorkspace.has(recorded.metadata.workspaceId)) continue;
+        await batch.apply(recorded as RecordedEvent<TrackingEvent>);
+      }
+      await batch.flush();
+    },
+  };
+}
+
+/** The generation's pinned definitions; pinned from the source at its first batch. */
+async function pinnedDefinitions(
+  session: ProjectionSession,
+  source: FunnelDefinitionsSource,
+): Promise<FunnelPinDocument> {
+  const stored = await session.get<FunnelPinDocument>(funnelPinsCollection, pinId);
+  if (stored !== null) return stored;
+  const pin: FunnelPinDocument = {
+    _id: pinId,
+    funnels: [...(await source())],
+    pinnedAt: new Date().toISOString(),
+  };
+  session.put(funnelPinsCollection, pin);
+  return pin;
+}
+
+/** One batch: people resolved and joined in log order, then each changed result recomputed once. */
+class FunnelBatch {
+  private readonly people: People;
+  private readonly documents = new Map<string, FunnelPersonDocument | null>();
+  private readonly changed = new Set<string>();
+  /** New events per (funnel, person) document id, with the funnel to recompute it by. */
+  private readonly added = new Map<
+    string,
+    { funnel: CompiledFunnel; personId: string; events: FunnelEvent[] }
+  >();
+  private readonly joins: { workspaceId: string; absorbed: string; kept: string }[] = [];
+  /** The funnel each changed document is recomputed by. */
+  private readonly recomputeWith = new Map<string, CompiledFunnel>();
+
+  constructor(
+    private readonly session: ProjectionSession,
+    private readonly byWorkspace: ReadonlyMap<string, readonly CompiledFunnel[]>,
+  ) {
+    this.people = new People(session);
+  }
+
+  async apply(recorded: RecordedEvent<TrackingEvent>): Promise<void> {
+    const event = { type: recorded.type, data: recorded.data } as TrackingEvent;
+    const { workspaceId } = recorded.metadata;
+    const identity = primaryIdentity(event.data);
+    const personId = await this.people.resolve(workspaceId, identity, event.data.userId !== null);
+    if (event.type === 'PageViewed' || event.type === 'EventTracked') {
+      this.record(workspaceId, personId, event);
+      return;
+    }
+    const joined = joinedIdentity(event);
+    if (joined === null) return;
+    const join = await this.people.join(workspaceId, personId, joined, event.type);
+    if (join !== null) this.joins.push({ workspaceId, ...join });
+  }
+
+  async flush(): Promise<void> {
+    for (const { workspaceId, absorbed, kept } of this.joins) {
+      for (const funnel of this.byWorkspace.get(workspaceId) ?? []) {
+        await this.mergeDocuments(funnel, absorbed, kept);
+      }
+    }
+    for (const [id, { funnel, personId, events }] of this.added) {
+      const current = await this.document(id);
+      const document = current ?? emptyDocument(funnel, personId);
+      this.documents.set(id, withEvents(document, events));
+      this.changed.add(id);
+      this.recomputeWith.set(id, funnel);
+    }
+    for (const id of this.changed) {
+      const document = this.documents.get(id) ?? null;
+      if (document === null) {
+        this.session.delete(funnelPeopleCollection, id);
+        continue;
+      }
+      const funnel = this.recomputeWith.get(id) as CompiledFunnel;
+      this.session.put(funnelPeopleCollection, withResult(document, funnel));
+    }
+    this.people.flush();
+  }
+
+  private record(workspaceId: string, personId: string, event: BehaviouralEvent): void {
+    const time = Date.parse(event.data.occurredAt);
+    for (const funnel of this.byWorkspace.get(workspaceId) ?? []) {
+      const read = funnel.read(event, time);
+      if (read === null) continue;
+      const id = funnelPersonDocumentId(workspaceId, funnel.funnelId, personId);
+      const entry = this.added.get(id) ?? { funnel, personId, events: [] };
+      entry.events.push(read);
+      this.added.set(id, entry);
+    }
+  }
+
+  /** Moves the absorbed person's events, stored and pending, to the kept person. */
+  private async mergeDocuments(
+    funnel: CompiledFunnel,
+    absorbed: string,
+    kept: string,
+  ): Promise<void> {
+    const { workspaceId, funnelId } = funnel;
+    const absorbedId = funnelPersonDocumentId(workspaceId, funnelId, absorbed);
+    const keptId = funnelPersonDocumentId(workspaceId, funnelId, kept);
+    const pending = this.added.get(absorbedId);
+    if (pending !== undefined) {
+      this.added.delete(absorbedId);
+      const target = this.added.get(keptId) ?? { funnel, personId: kept, events: [] };
+      target.events.push(...pending.events);
+      this.added.set(keptId, target);
+    }
+    const stored = await this.document(absorbedId);
+    if (stored === null) return;
+    const into = (await this.document(keptId)) ?? emptyDocument(funnel, kept);
+    this.documents.set(keptId, withEvents(into, stored.events.map(toFunnelEvent)));
+    this.documents.set(absorbedId, null);
+    this.changed.add(keptId);
+    this.changed.add(absorbedId);
+    this.recomputeWith.set(keptId, funnel);
+  }
+
+  private async document(id: string): Promise<FunnelPersonDocument | null> {
+    if (this.documents.has(id)) return this.documents.get(id) ?? null;
+    const stored = await this.session.get<FunnelPersonDocument>(funnelPeopleCollection, id);
+    this.documents.set(id, stored);
+    return stored;
+  }
+}
+
+function emptyDocument(funnel: CompiledFunnel, personId: string): FunnelPersonDocument {
+  return {
+    _id: funnelPersonDocumentId(funnel.workspaceId, funnel.funnelId, personId),
+    workspaceId: funnel.workspaceId,
+    funnelId: funnel.funnelId,
+    personId,
+    events: [],
+    reached: 0,
+    stepTimes: [],
+    excluded: false,
+    breakdown: null,
+    step1At: null,
+    cohortDays: [],
+  };
+}
+
+/** The document with these events added once each (by message id), in canonical order. */
+function withEvents(
+  document: FunnelPersonDocument,
+  events: readonly FunnelEvent[],
+): FunnelPersonDocument {
+  const known = new Set(document.events.map(([, id]) => id));
+  const fresh = events.filter(({ id }) => {
+    if (known.has(id)) return false;
+    known.add(id);
+    return true;
+  });
+  if (fresh.length === 0) return document;
+  const all = sortFunnelEvents([...document.events.map(toFunnelEvent), ...fresh]);
+  return { ...document, events: all.map(toStored) };
+}
+
+function withResult(document: FunnelPersonDocument, funnel: CompiledFunnel): FunnelPersonDocument {
+  const result = matchPerson(funnel.rules, document.events.map(toFunnelEvent));
+  return {
+    ...document,
+    reached: result.reached,
+    stepTimes: result.stepTimes,
+    excluded: result.excluded,
+    breakdown: result.breakdown,
+    step1At: result.reached > 0 ? (result.stepTimes[0] ?? null) : null,
+    cohortDays: result.cohortDays,
+  };
+}
+
+/** The person documents' results, as report.ts reads them. */
+export function personResult(document: FunnelPersonDocument): PersonResult {
+  const { reached, stepTimes, excluded, breakdown, cohortDays } = document;
+  return { reached, stepTimes, excluded, breakdown, cohortDays };
+}
+
+/**
+ * Which person each identity belongs to, as one batch sees it: read once, written once.
+ * A person's id is the identity it was first seen under; the joins keep the known side's.
+ */
+class People {
+  private readonly identities = new Map<string, FunnelIdentityDocument | null>();
+  private readonly persons = new Map<string, FunnelPersonIdentities | null>();
+  private readonly written = { identities: new Set<string>(), persons: new Set<string>() };
+
+  constructor(private readonly session: ProjectionSession) {}
+
+  /** The person an identity belongs to, registered when new; `known`: filed under a userId. */
+  async resolve(workspaceId: string, identity: string, known: boolean): Promise<string> {
+    const mapped = await this.identity(workspaceId, identity);
+    const personId = mapped?.personId ?? identity;
+    const person = await this.person(workspaceId, personId);
+    if (person === null) {
+      this.point(workspaceId, [identity], personId);
+      this.save({
+        _id: `${workspaceId}:${personId}`,
+        workspaceId,
+        personId,
+        identities: [identity],
+        known,
+      });
+    } else if (known && !person.known) {
+      this.save({ ...person, known });
+    }
+    return personId;
+  }
+
+  /** Joins `joined`'s person with `personId`'s; null when nothing merges. */
+  async join(
+    workspaceId: string,
+    personId: string,
+    joined: string,
+    eventType: TrackingEvent['type'],
+  ): Promise<{ absorbed: string; kept: string } | null> {
+    const own = (await this.person(workspaceId, personId)) as FunnelPersonIdentities;
+    const mapped = await this.identity(workspaceId, joined);
+    if (mapped === null) {
+      this.point(workspaceId, [joined], personId);
+      this.save({ ...own, identities: [...own.identities, joined] });
+      return null;
+    }
+    if (mapped.personId === personId) return null;
+    const other = (await this.person(workspaceId, mapped.personId)) as FunnelPersonIdentities;
+    const side = survivingSide(eventType, own, other);
+    if (side === 'none') return null;
+    const [kept, absorbed] = side === 'own' ? [own, other] : [other, own];
+    this.point(workspaceId, absorbed.identities, kept.personId);
+    this.save({
+      ...kept,
+      identities: [...kept.identities, ...absorbed.identities],
+      known: kept.known || absorbed.known,
+    });
+    this.persons.set(absorbed._id, null);
+    this.written.persons.add(absorbed._id);
+    return { absorbed: absorbed.personId, kept: kept.personId };
+  }
+
+  flush(): void {
+    this.writeBack(funnelIdentitiesCollection, this.identities, this.written.identities);
+    this.writeBack(funnelPersonsCollection, this.persons, this.written.persons);
+  }
+
+  private point(workspaceId: string, identities: readonly string[], personId: string): void {
+    for (const identity of identities) {
+      const document: FunnelIdentityDocument = {
+        _id: `${workspaceId}:${identity}`,
+        workspaceId,
+        identity,
+        personId,
+      };
+      this.identities.set(document._id, document);
+      this.written.identities.add(document._id);
+    }
+  }
+
+  private save(person: FunnelPersonIdentities): void {
+    this.persons.set(person._id, person);
+    this.written.persons.add(person._id);
+  }
+
+  private identity(workspaceId: string, identity: string) {
+    return this.read(this.identities, funnelIdentitiesCollection, `${workspaceId}:${identity}`);
+  }
+
+  private person(workspaceId: string, personId: string) {
+    return this.read(this.persons, funnelPersonsCollection, `${workspaceId}:${personId}`);
+  }
+
+  private async read<T extends Document>(
+    cache: Map<string, T | null>,
+    collection: string,
+    id: string,
+  ): Promise<T | null> {
+    if (cache.has(id)) return cache.get(id) ?? null;
+    const document = await this.session.get<T>(collection, id);
+    cache.set(id, document);
+    return document;
+  }
+
+  private writeBack<T extends Document>(
+    collection: string,
+    documents: ReadonlyMap<string, T | null>,
+    written: ReadonlySet<string>,
+  ): void {
+    for (const id of written) {
+      const document = documents.get(id) ?? null;
+      if (document === null) this.session.delete(collection, id);
+      else this.session.put(collection, document);
+    }
+  }
+}
