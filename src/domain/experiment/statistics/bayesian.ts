@@ -18,11 +18,11 @@ import type { VariantMoments } from './moments';
 import {
   DEFAULT_ALPHA,
   intervalAround,
+  requireFinite,
   requirePositiveFinite,
   requireProbability,
   type Interval,
-} from './options';
-import { ValidationError } from '../../shared/errors';
+} from './common';
 
 export interface GaussianPrior {
   readonly mean: number;
@@ -68,9 +68,7 @@ export type BayesianResult =
     };
 
 const requirePrior = (prior: GaussianPrior): GaussianPrior => {
-  if (!Number.isFinite(prior.mean)) {
-    throw new ValidationError('prior.mean', 'prior.mean must be finite');
-  }
+  requireFinite('prior.mean', prior.mean);
   requirePositiveFinite('prior.variance', prior.variance);
   return prior;
 };

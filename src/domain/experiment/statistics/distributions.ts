@@ -18,23 +18,11 @@
 import { gammaln } from 'simple-statistics';
 
 import { ValidationError } from '../../shared/errors';
+import { requireFinite, requirePositiveFinite, requireProbability } from './common';
 
 const EPSILON = 1e-15;
 const TINY = 1e-300;
 const MAX_ITERATIONS = 100_000;
-
-const requireFinite = (field: string, value: number): void => {
-  if (!Number.isFinite(value)) throw new ValidationError(field, `${field} must be finite`);
-};
-
-const requirePositive = (field: string, value: number): void => {
-  requireFinite(field, value);
-  if (value <= 0) throw new ValidationError(field, `${field} must be > 0`);
-};
-
-const requireOpenProbability = (field: string, p: number): void => {
-  if (!(p > 0 && p < 1)) throw new ValidationError(field, `${field} must lie in (0, 1)`);
-};
 
 const notConverged = (what: string): Error =>
   new Error(`${what} did not converge in ${MAX_ITERATIONS} iterations`);
@@ -78,7 +66,7 @@ const upperGammaFraction = (a: number, x: number): number => {
 
 /** Regularised upper incomplete gamma Q(a, x) = Γ(a, x)/Γ(a), for a > 0, x ≥ 0. */
 export const regularizedUpperGamma = (a: number, x: number): number => {
-  requirePositive('a', a);
+  requirePositiveFinite('a', a);
   requireFinite('x', x);
   if (x < 0) throw new ValidationError('x', 'x must be ≥ 0');
   if (x === 0) return 1;
@@ -152,8 +140,8 @@ const incompleteBeta = (x: number, y: number, a: number, b: number): number => {
 
 /** Regularised incomplete beta function I_x(a, b), for a, b > 0 and 0 ≤ x ≤ 1. */
 export const regularizedBeta = (x: number, a: number, b: number): number => {
-  requirePositive('a', a);
-  requirePositive('b', b);
+  requirePositiveFinite('a', a);
+  requirePositiveFinite('b', b);
   if (!(x >= 0 && x <= 1)) throw new ValidationError('x', 'x must lie in [0, 1]');
   return incompleteBeta(x, 1 - x, a, b);
 };
@@ -205,9 +193,9 @@ const acklamQuantile = (p: number): number => {
 
 /** Standard normal quantile Φ⁻¹(p), for 0 < p < 1: Acklam's approximation + one Halley step. */
 export const normalQuantile = (p: number): number => {
-  requireOpenProbability('p', p);
+  requireProbability('p', p);
   const x = acklamQuantile(p);
-  // Halley's step on Φ(x) − p; the error of the lower tail is taken from the smaller side.
+  // Halley's step on Φ(x) − p, the residual taken from the tail x lies in so no digit is lost.
   const error = p < 0.5 ? normalCdf(x) - p : 1 - p - normalCdf(-x);
   const u = error * Math.sqrt(2 * Math.PI) * Math.exp(0.5 * x * x);
   return x - u / (1 + 0.5 * x * u);
@@ -231,7 +219,7 @@ const studentTUpperTail = (t: number, df: number): number => {
 
 /** Student's t distribution function F_ν(t), for any real ν > 0 (not only whole numbers). */
 export const studentTCdf = (t: number, df: number): number => {
-  requirePositive('df', df);
+  requirePositiveFinite('df', df);
   if (Number.isNaN(t)) throw new ValidationError('t', 't must be a number');
   if (t === Infinity) return 1;
   if (t === -Infinity) return 0;
@@ -250,8 +238,8 @@ const studentTPdf = (t: number, df: number): number =>
  * Cornish–Fisher expansion around the normal quantile (A&S 26.7.5).
  */
 export const studentTQuantile = (p: number, df: number): number => {
-  requireOpenProbability('p', p);
-  requirePositive('df', df);
+  requireProbability('p', p);
+  requirePositiveFinite('df', df);
   if (p === 0.5) return 0;
   const tailProbability = p > 0.5 ? 1 - p : p;
   const z = -normalQuantile(tailProbability);
@@ -263,7 +251,12 @@ export const studentTQuantile = (p: number, df: number): number => {
   while (studentTUpperTail(high, df) > tailProbability) {
     low = high;
     high *= 2;
-    if (!Number.isFinite(high)) throw notConverged('Student t quantile bracket');
+    if (!Number.isFinite(high)) {
+      throw new ValidationError(
+        'df',
+        `the ${p} quantile with ${df} df exceeds the range of doubles`,
+      );
+    }
   }
   let t = Math.min(Math.max(guess, low), high);
   for (let i = 0; i < MAX_ITERATIONS; i++) {
@@ -280,7 +273,7 @@ export const studentTQuantile = (p: number, df: number): number => {
 
 /** Chi-square survival function P(X > x) for k degrees of freedom: Q(k/2, x/2). */
 export const chiSquareSurvival = (x: number, df: number): number => {
-  requirePositive('df', df);
+  requirePositiveFinite('df', df);
   requireFinite('x', x);
   return x <= 0 ? 1 : regularizedUpperGamma(0.5 * df, 0.5 * x);
 };

@@ -6,7 +6,7 @@
 import { studentTCdf, studentTQuantile } from './distributions';
 import { estimateLift, type Difference, type NoResultReason } from './lift';
 import type { VariantMoments } from './moments';
-import { DEFAULT_ALPHA, intervalAround, requireProbability, type Interval } from './options';
+import { DEFAULT_ALPHA, intervalAround, requireProbability, type Interval } from './common';
 
 export interface FrequentistOptions {
   /** Default `relative`, as GrowthBook. */

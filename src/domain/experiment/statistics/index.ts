@@ -9,8 +9,8 @@
  * neutral values ANALYTICS.md prescribes: `pValue: 1` (frequentist, sequential),
  * `chanceToBeatControl: 0.5` (Bayesian), and `null` for the lift, its error, the intervals
  * and the risk. A `kind: 'result'` has every field a finite number. No exported function
- * returns NaN or ±Infinity; inputs outside their domain (negative counts, α outside (0, 1),
- * a lift of 0 to plan for) throw a ValidationError naming the field.
+ * returns NaN or ±Infinity; inputs outside their domain (counts that are not whole numbers ≥ 0,
+ * α outside (0, 1), a lift of 0 to plan for) throw a ValidationError naming the field.
  */
 export {
   chiSquareSurvival,
@@ -38,7 +38,7 @@ export {
   type NoLiftEstimate,
   type NoResultReason,
 } from './lift';
-export { DEFAULT_ALPHA, type Interval } from './options';
+export { DEFAULT_ALPHA, type Interval } from './common';
 export { welchTTest, type FrequentistOptions, type FrequentistResult } from './frequentist';
 export {
   bayesianLift,

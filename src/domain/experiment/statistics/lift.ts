@@ -4,7 +4,8 @@
  *
  * - absolute: m_b − m_a, variance v_a/n_a + v_b/n_b;
  * - relative: (m_b − m_a)/|m_a|, delta-method variance v_b/(n_b·m_a²) + v_a·m_b²/(n_a·m_a⁴)
- *   (ANALYTICS.md; GrowthBook's frequentist_variance / variance_of_ratios with no covariance);
+ *   (ANALYTICS.md; GrowthBook's frequentist_variance / variance_of_ratios with no covariance;
+ *   GrowthBook divides by m_a itself, which only differs for a negative baseline);
  * - Welch–Satterthwaite degrees of freedom (v_a/n_a + v_b/n_b)² /
  *   ((v_a/n_a)²/(n_a − 1) + (v_b/n_b)²/(n_b − 1)), from the variants' own variances whichever
  *   the difference, as GrowthBook does.

@@ -10,6 +10,7 @@
  *   4 decimals (with n − 1 they would be larger by n/(n − 1): 3.6 % at 28 units).
  */
 import { ValidationError } from '../../shared/errors';
+import { requireFinite } from './common';
 
 export type MetricType = 'conversion' | 'value';
 
@@ -36,7 +37,7 @@ const requireCount = (field: string, value: number): void => {
 /** Moments of a value metric: n units, the sum of their values and of their squares. */
 export const valueMoments = (n: number, sum: number, sumSquares: number): VariantMoments => {
   requireCount('n', n);
-  if (!Number.isFinite(sum)) throw new ValidationError('sum', 'sum must be finite');
+  requireFinite('sum', sum);
   if (!(Number.isFinite(sumSquares) && sumSquares >= 0)) {
     throw new ValidationError('sumSquares', 'sumSquares must be a finite number ≥ 0');
   }

@@ -16,7 +16,7 @@
  * so that power(0 units) = α.
  */
 import { normalCdf, normalQuantile } from './distributions';
-import { DEFAULT_ALPHA, requirePositiveFinite, requireProbability } from './options';
+import { DEFAULT_ALPHA, requirePositiveFinite, requireProbability } from './common';
 import { ValidationError } from '../../shared/errors';
 
 export const DEFAULT_POWER = 0.8;

@@ -18,7 +18,7 @@ import {
   requirePositiveFinite,
   requireProbability,
   type Interval,
-} from './options';
+} from './common';
 
 export const DEFAULT_SEQUENTIAL_TUNING = 5000;
 

@@ -1,3 +1,4 @@
+/** What the statistics share: the default level, the interval shape and argument checks. */
 import { ValidationError } from '../../shared/errors';
 
 /** Two-sided significance level (and 1 − credible mass) unless one is given. */
@@ -8,6 +9,12 @@ export interface Interval {
   readonly upper: number;
 }
 
+export const requireFinite = (field: string, value: number): number => {
+  if (!Number.isFinite(value)) throw new ValidationError(field, `${field} must be finite`);
+  return value;
+};
+
+/** Open interval (0, 1): significance levels, powers, rates, quantile arguments. */
 export const requireProbability = (field: string, value: number): number => {
   if (!(value > 0 && value < 1)) throw new ValidationError(field, `${field} must lie in (0, 1)`);
   return value;
