@@ -4,11 +4,7 @@
  * with a stable reason. Create and update share it, so both enforce the same rules.
  */
 import { assertValidCampaignId } from '../campaign/campaign.stream';
-import {
-  parsePropertyCondition,
-  sameCondition,
-  type PropertyCondition,
-} from '../shared/conditions';
+import { parsePropertyCondition, sameCondition } from '../shared/conditions';
 import { ValidationError } from '../shared/errors';
 import type { FunnelDefinitionInput, FunnelStepInput } from './funnel.commands';
 import {
@@ -72,6 +68,9 @@ function parseSteps(steps: readonly FunnelStepInput[]): FunnelStep[] {
 
 function parseStep(step: FunnelStepInput, field: string): FunnelStep {
   const filters = step.filters ?? [];
+  if (!Array.isArray(filters)) {
+    throw new ValidationError(`${field}.filters`, 'filters must be a list', 'INVALID_INPUT');
+  }
   if (filters.length > funnelLimits.filtersPerStep) {
     throw new ValidationError(
       `${field}.filters`,
@@ -123,6 +122,9 @@ function parseExclusions(
   exclusions: NonNullable<FunnelDefinitionInput['exclusions']>,
   steps: readonly FunnelStep[],
 ): FunnelExclusion[] {
+  if (!Array.isArray(exclusions)) {
+    throw new ValidationError('exclusions', 'exclusions must be a list', 'INVALID_INPUT');
+  }
   if (exclusions.length > funnelLimits.exclusions) {
     throw new ValidationError(
       'exclusions',
@@ -154,10 +156,10 @@ function parseExclusions(
     }
     const step = parseStep(exclusion, field);
     for (let number = fromStep; number <= toStep; number += 1) {
-      if (sameStep(step, steps[number - 1] as FunnelStep)) {
+      if (coversStep(step, steps[number - 1] as FunnelStep)) {
         throw new ValidationError(
           `${field}.event`,
-          `the exclusion is the same event and filters as step ${number}, which lies in its range ${fromStep}–${toStep}`,
+          `the exclusion matches every event of step ${number}, which lies in its range ${fromStep}–${toStep}: it would exclude everyone who reaches that step`,
           'EXCLUSION_EQUALS_STEP',
         );
       }
@@ -166,14 +168,15 @@ function parseExclusions(
   });
 }
 
-function sameStep(a: FunnelStep, b: FunnelStep): boolean {
+/**
+ * The exclusion matches every event that matches the step: the same event name, and each of
+ * its filters is one of the step's (so equal steps, repeated filters and broader exclusions
+ * alike). Such an exclusion would remove everyone who reaches the step.
+ */
+function coversStep(exclusion: FunnelStep, step: FunnelStep): boolean {
   return (
-    a.event === b.event &&
-    a.filters.length === b.filters.length &&
-    a.filters.every((filter) => b.filters.some((other) => sameCondition(filter, other))) &&
-    b.filters.every((filter: PropertyCondition) =>
-      a.filters.some((other) => sameCondition(filter, other)),
-    )
+    exclusion.event === step.event &&
+    exclusion.filters.every((filter) => step.filters.some((other) => sameCondition(filter, other)))
   );
 }
 
@@ -201,6 +204,9 @@ function parseBreakdown(breakdown: FunnelDefinitionInput['breakdown']): FunnelBr
 
 function parseCampaignId(campaignId: string | null | undefined): string | null {
   if (campaignId == null) return null;
+  if (typeof campaignId !== 'string') {
+    throw new ValidationError('campaignId', 'campaignId must be a string', 'INVALID_ID');
+  }
   assertValidCampaignId(campaignId, 'campaignId');
   return campaignId;
 }

@@ -22,7 +22,12 @@ import {
   type FunnelPersonDocument,
   type FunnelPinDocument,
 } from '../../projections/funnels/funnels.projection';
-import { funnelTrend, maxTrendPeriods, type TrendInterval } from '../../projections/funnels/report';
+import {
+  funnelTrend,
+  maxTrendPeriods,
+  periodStart,
+  type TrendInterval,
+} from '../../projections/funnels/report';
 import type { Filter } from '../../projections/read-store';
 import { RebuildProgress } from '../admin/projection.types';
 import type { TouchlineContext } from '../context';
@@ -54,11 +59,6 @@ const DEFINITIONS_PROJECTION = 'funnel-definitions';
 const RESULTS_PROJECTION = 'funnels';
 const PROJECTIONS = [DEFINITIONS_PROJECTION, RESULTS_PROJECTION];
 const DAY_MS = 24 * 60 * 60 * 1000;
-const periodMs: Record<TrendInterval, number> = {
-  day: DAY_MS,
-  week: 7 * DAY_MS,
-  month: 28 * DAY_MS,
-};
 
 @Resolver()
 export class FunnelResolver {
@@ -147,7 +147,7 @@ export class FunnelResolver {
   ): Promise<FunnelTrendPoint[]> {
     await awaitPosition(context, minPosition, PROJECTIONS);
     const range = startRange(from, to) as StartRange;
-    if ((range.to - range.from) / periodMs[interval] > maxTrendPeriods) {
+    if (trendPeriodCount(interval, range.from, range.to) > maxTrendPeriods) {
       throw badInput(
         'to',
         `a trend has at most ${maxTrendPeriods} periods; narrow the range or widen the interval`,
@@ -177,7 +177,7 @@ export class FunnelResolver {
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelPeoplePage> {
     const limit = pageSize(first);
-    const afterId = after === null ? null : String(decodeCursor('after', after, 1)[0]);
+    const afterId = after == null ? null : String(decodeCursor('after', after, 1)[0]);
     await awaitPosition(context, minPosition, PROJECTIONS);
     const served = await servedFunnel(context, funnelId);
     const stepCount = served.definition.steps.length;
@@ -188,7 +188,7 @@ export class FunnelResolver {
     const ids = peopleAtStep(
       served.definition,
       await people(context, funnelId, range !== null),
-      { range, ...(breakdownValue !== null && { breakdownValue }) },
+      { range, ...(breakdownValue != null && { breakdownValue }) },
       step,
       status,
     );
@@ -225,7 +225,7 @@ export class FunnelResolver {
     );
     const report = funnelReport(definition, documents, {
       range: null,
-      ...(breakdownValue !== null && { breakdownValue }),
+      ...(breakdownValue != null && { breakdownValue }),
     });
     return FunnelReport.of(
       report,
@@ -366,7 +366,7 @@ async function liveReport(
   const documents = served.version === null ? [] : await people(context, funnelId, range !== null);
   const report = funnelReport(served.definition, documents, {
     range,
-    ...(breakdownValue !== null && { breakdownValue }),
+    ...(breakdownValue != null && { breakdownValue }),
   });
   const progress = served.recomputing
     ? context.services.projections.rebuildProgress(RESULTS_PROJECTION)
@@ -383,12 +383,30 @@ async function liveReport(
   );
 }
 
-/** A range of step-1 times from optional ends; null when neither is given. */
-function startRange(from: Date | null, to: Date | null): StartRange | null {
-  if (from === null && to === null) return null;
+/**
+ * A range of step-1 times from optional ends; null when neither is given (an argument the
+ * client leaves out arrives as undefined, one it sets to null as null).
+ */
+function startRange(from: Date | null | undefined, to: Date | null | undefined): StartRange | null {
+  if (from == null && to == null) return null;
   const range = { from: from?.getTime() ?? 0, to: to?.getTime() ?? 8.64e15 };
   if (range.to < range.from) throw badInput('to', 'to must not be before from', 'REVERSED_RANGE');
   return range;
+}
+
+/**
+ * How many periods a trend over [from, to] lists: from the period holding `from` through the
+ * one holding `to` (a span of 1000 days from a midnight touches 1001 days).
+ */
+function trendPeriodCount(interval: TrendInterval, from: number, to: number): number {
+  const first = new Date(periodStart(from, interval));
+  const last = new Date(periodStart(to, interval));
+  if (interval === 'month') {
+    const years = last.getUTCFullYear() - first.getUTCFullYear();
+    return years * 12 + last.getUTCMonth() - first.getUTCMonth() + 1;
+  }
+  const periodDays = interval === 'week' ? 7 : 1;
+  return Math.round((last.getTime() - first.getTime()) / (periodDays * DAY_MS)) + 1;
 }
 
 async function execute(
