@@ -712,6 +712,23 @@ describe('funnels end to end', () => {
         { code: 'BAD_USER_INPUT', field: 'steps.1.filters.0.value', reason: 'INVALID_VALUE' },
       ],
       [
+        () =>
+          api().request(ANALYSIS, {
+            definition: {
+              ...checkout,
+              steps: [
+                checkout.steps[0],
+                { event: 'Product Viewed', filters: [{ property: 'a..b', operator: 'EXISTS' }] },
+              ],
+            },
+          }),
+        { code: 'BAD_USER_INPUT', field: 'steps.1.filters.0.property', reason: 'INVALID_PROPERTY' },
+      ],
+      [
+        () => api().request(UPDATE, { id: funnelId, input: checkout, expectedRevision: '0' }),
+        { code: 'CONFLICT', field: 'expectedRevision', reason: 'REVISION_MISMATCH' },
+      ],
+      [
         () => api().request(REPORT, { id: 'no-such-funnel' }),
         { code: 'NOT_FOUND', field: 'funnelId' },
       ],
@@ -736,6 +753,17 @@ describe('funnels end to end', () => {
         { code: 'BAD_USER_INPUT', field: 'to', reason: 'RANGE_TOO_LONG' },
       ],
       [
+        // 1000 days after a midnight is the 1001st day.
+        () =>
+          api().request(TREND, {
+            id: funnelId,
+            interval: 'DAY',
+            from: '2020-01-01T00:00:00.000Z',
+            to: '2022-09-27T00:00:00.000Z',
+          }),
+        { code: 'BAD_USER_INPUT', field: 'to', reason: 'RANGE_TOO_LONG' },
+      ],
+      [
         () => api().request(PEOPLE, { id: funnelId, step: 0, status: 'REACHED' }),
         { code: 'BAD_USER_INPUT', field: 'step', reason: 'INVALID_STEP' },
       ],
@@ -747,6 +775,14 @@ describe('funnels end to end', () => {
     for (const [call, expected] of cases) {
       expect(await graphQLError(call())).toMatchObject(expected);
     }
+    // The longest trend: 1000 days, the first from midnight to the last one's end.
+    const longest = await api().request<{ funnelTrend: unknown[] }>(TREND, {
+      id: funnelId,
+      interval: 'DAY',
+      from: '2020-01-01T00:00:00.000Z',
+      to: '2022-09-26T23:59:59.999Z',
+    });
+    expect(longest.funnelTrend).toHaveLength(1000);
 
     // An archived funnel takes no new version.
     const retired = 'retired-checkout';
@@ -760,21 +796,34 @@ describe('funnels end to end', () => {
         api().request(UPDATE, { id: retired, input: { ...checkout, name: 'Again' } }),
       ),
     ).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
-    const listed = await api().request<{ funnels: { nodes: { id: string; version: number }[] } }>(
-      gql`
-        query {
-          funnels(status: ACTIVE) {
-            nodes {
-              id
-              version
-            }
+    const stored = await api().request<{ funnel: { status: string; version: number } }>(FUNNEL, {
+      id: retired,
+      minPosition: seen,
+    });
+    expect(stored.funnel).toMatchObject({ status: 'ARCHIVED', version: 1 });
+    const listed = await api().request<{
+      funnels: { nodes: { id: string; version: number; status: string }[]; totalCount: number };
+    }>(gql`
+      query {
+        funnels(status: ACTIVE) {
+          totalCount
+          nodes {
+            id
+            version
+            status
           }
         }
-      `,
-    );
-    expect(listed.funnels.nodes).toEqual([{ id: funnelId, version: 2 }]);
+      }
+    `);
+    expect(listed.funnels).toEqual({
+      totalCount: 1,
+      nodes: [{ id: funnelId, version: 2, status: 'ACTIVE' }],
+    });
 
-    // The saved funnel still reports what it did.
+    // The saved funnel is still version 2 and reports what it did.
+    expect(
+      (await api().request<{ funnel: { version: number } }>(FUNNEL, { id: funnelId })).funnel,
+    ).toMatchObject({ version: 2, definition: { windowSeconds: 30 * 86_400 } });
     expect(await report()).toEqual(before);
   });
 });
