@@ -339,9 +339,14 @@ async function servedFunnel(context: TouchlineContext, funnelId: string): Promis
   const pin = await context.services.readModels
     .collection<FunnelPinDocument>(funnelPinsCollection)
     .findOne({ _id: 'definitions' });
-  const served = pin?.funnels.find(
-    (funnel) => funnel.workspaceId === workspaceId && funnel.funnelId === funnelId,
-  );
+  // A generation that has not applied any event yet pins at its first one, whatever the
+  // definitions are then: until there is an event, every definition's report is empty.
+  const served =
+    pin === null
+      ? { version: document.version, definition: document.definition }
+      : pin.funnels.find(
+          (funnel) => funnel.workspaceId === workspaceId && funnel.funnelId === funnelId,
+        );
   if (served === undefined && document.status === 'ARCHIVED') {
     throw userError('CONFLICT', `funnel ${funnelId} is archived: it has no report`, {
       field: 'funnelId',
