@@ -5,6 +5,8 @@
 import type DataLoader from 'dataloader';
 import type { CampaignCommand } from '../domain/campaign';
 import type { CampaignState } from '../domain/campaign';
+import type { ExperimentCommand, ExperimentState } from '../domain/experiment';
+import type { ExperimentExposed } from '../domain/experiment/exposure.events';
 import type { FunnelCommand, FunnelDefinition } from '../domain/funnel';
 import type { StartRange } from '../projections/funnels/funnel-events';
 import type { FunnelPersonDocument } from '../projections/funnels/funnels.projection';
@@ -32,6 +34,20 @@ export interface CampaignCommands {
 
 export interface FunnelCommands {
   execute(command: FunnelCommand, options: { expectedRevision?: bigint }): Promise<CommandOutcome>;
+}
+
+export interface ExperimentCommands {
+  execute(
+    command: ExperimentCommand,
+    options: { expectedRevision?: bigint },
+  ): Promise<CommandOutcome>;
+  /** The write-side state (authoritative for assignment: phase and weights). */
+  load(workspaceId: string, key: string): Promise<ExperimentState>;
+  /**
+   * Records that a contact saw a variant, once per contact and phase: a repeat is the same
+   * event (its id is derived from them). Resolves to the event's log position.
+   */
+  recordExposure(workspaceId: string, exposure: ExperimentExposed['data']): Promise<bigint>;
 }
 
 export interface Analyses {
@@ -140,6 +156,7 @@ export interface ContactHistory {
 export interface Services {
   readonly campaigns: CampaignCommands;
   readonly funnels: FunnelCommands;
+  readonly experiments: ExperimentCommands;
   readonly analyses: Analyses;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;

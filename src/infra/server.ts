@@ -32,7 +32,7 @@ import { IngestionThread } from './ingestion/ingestion-thread';
 import { createSegmentRouter } from './ingestion/segment-router';
 import { type TrackingIngestor, TrackingService } from './ingestion/tracking-service';
 import { SqliteEventStore } from './event-store/sqlite-event-store';
-import { createBudgetGuardRunner } from './process-managers/budget-guard';
+import { createProcessManagers } from './process-managers/process-managers';
 import { createServices } from './services';
 import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
@@ -79,18 +79,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   const schema = await buildTouchlineSchema();
-  // On a projector thread the budget guard runs there; in process it runs here.
-  const budgetGuard =
+  // On a projector thread the process managers run there; in process they run here.
+  const processManagers =
     manager instanceof ProjectorThread
       ? null
-      : createBudgetGuardRunner({
+      : createProcessManagers({
           eventStore,
           readStore,
           executeCampaignCommand: (command) => services.campaigns.execute(command, {}),
           batchSize: config.projectionBatchSize,
           logger,
         });
-  budgetGuard?.start();
+  processManagers?.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -185,7 +185,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await apollo.stop();
       clearTimeout(forceClose);
       if (tracking instanceof IngestionThread) await tracking.close();
-      await budgetGuard?.stop();
+      await processManagers?.stop();
       await manager.stop();
       await eventStore.close();
       await readStore.close();
@@ -221,7 +221,7 @@ function createTrackingIngestor(
 }
 
 /**
- * With both embedded stores the projections (and the budget guard) run on a thread of
+ * With both embedded stores the projections (and the process managers) run on a thread of
  * their own, so requests never wait behind projector batches; otherwise in process, where
  * projector batches give way to tracking requests in flight (IngestionPriority).
  */

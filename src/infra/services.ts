@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
+import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
 import type { RecordedEvent } from '../domain/shared/events';
 import { contactStreamId } from '../domain/tracking/tracking.events';
@@ -11,7 +12,8 @@ import type { CommittedBatch, ContactHistory, Services } from '../graphql/contex
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { analyseFunnel } from './analyses/funnel-analysis';
-import { CommandHandler } from './commands/command-handler';
+import { CommandHandler, deterministicEventId } from './commands/command-handler';
+import { ExpectedRevision } from './event-store/event-store';
 import type { TrackingIngestor } from './ingestion/tracking-service';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
@@ -63,6 +65,45 @@ export function createServices(deps: ServiceDependencies): Services {
           expectedRevision,
         });
         return { revision: result.revision, position: result.position, replayed: result.replayed };
+      },
+    },
+    experiments: {
+      async execute(command, { expectedRevision }) {
+        const streamId = experimentStreamId(
+          command.metadata.workspaceId,
+          command.data.experimentId,
+        );
+        const result = await commands.handle(experimentDecider, streamId, command, {
+          expectedRevision,
+        });
+        return { revision: result.revision, position: result.position, replayed: result.replayed };
+      },
+      async load(workspaceId, key) {
+        const { state } = await commands.load(
+          experimentDecider,
+          experimentStreamId(workspaceId, key),
+        );
+        return state;
+      },
+      async recordExposure(workspaceId, exposure) {
+        const { experimentKey, phase, contactId } = exposure;
+        const [result] = await deps.eventStore.appendMany([
+          {
+            streamId: contactStreamId(workspaceId, contactId),
+            events: [
+              {
+                eventId: deterministicEventId(
+                  `exposure|${workspaceId}|${experimentKey}|${phase}|${contactId}`,
+                ),
+                type: 'ExperimentExposed',
+                data: exposure,
+                metadata: { workspaceId, schemaVersion: 1 },
+              },
+            ],
+            expected: ExpectedRevision.any,
+          },
+        ]);
+        return (result as { position: bigint }).position;
       },
     },
     analyses: {

@@ -2,12 +2,16 @@
 import { campaignMetricsProjection } from '../../projections/campaign-metrics/campaign-metrics.projection';
 import { campaignsProjection } from '../../projections/campaigns/campaigns.projection';
 import { contactsProjection } from '../../projections/contacts/contacts.projection';
+import { experimentsProjection } from '../../projections/experiments/experiments.projection';
 import { funnelDefinitionsProjection } from '../../projections/funnels/funnel-definitions.projection';
 import {
   createFunnelResultsProjection,
   type FunnelDefinitionsSource,
 } from '../../projections/funnels/funnels.projection';
 import type { Projection } from '../../projections/projection';
+import { experimentDecider, experimentStreamId } from '../../domain/experiment';
+import { CommandHandler } from '../commands/command-handler';
+import { watchAutoStop } from '../experiments/auto-stop';
 import { funnelDefinitionsSource, watchFunnelDefinitions } from './funnels';
 import { ProjectionManager, type ProjectionManagerOptions } from './projection-manager';
 
@@ -23,6 +27,7 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
     campaignMetricsProjection,
     funnelDefinitionsProjection,
     createFunnelResultsProjection(inputs.funnelDefinitions),
+    experimentsProjection,
   ];
 }
 
@@ -37,13 +42,14 @@ export const projectionDeclarations: readonly Projection[] = createProjections({
 
 /**
  * The projection manager of every projection, with what they need from where they run: the
- * funnel definitions read from the serving read model, and a fresh funnel-results
- * generation whenever those change.
+ * funnel definitions read from the serving read model, a fresh funnel-results generation
+ * whenever those change, and the experiments' auto-stop policy after their batches.
  */
 export function createProjectionManager(
   options: Omit<ProjectionManagerOptions, 'projections' | 'watchers'>,
 ): ProjectionManager {
-  const { readStore, changeFeed, logger } = options;
+  const { eventStore, readStore, changeFeed, logger } = options;
+  const commands = new CommandHandler(eventStore);
   const manager: ProjectionManager = new ProjectionManager({
     ...options,
     projections: createProjections({
@@ -53,6 +59,19 @@ export function createProjectionManager(
     }),
     watchers: [
       (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
+      (running) =>
+        watchAutoStop({
+          manager: running,
+          readStore,
+          changeFeed,
+          logger,
+          execute: (command) =>
+            commands.handle(
+              experimentDecider,
+              experimentStreamId(command.metadata.workspaceId, command.data.experimentId),
+              command,
+            ),
+        }),
     ],
   });
   return manager;

@@ -1,5 +1,5 @@
 /**
- * Entry point of the projector thread: runs every projection and the budget guard on its
+ * Entry point of the projector thread: runs every projection and the process managers on its
  * own connections to the SQLite log and the embedded read-model file, so the API thread
  * only answers requests. It reports each committed batch, with a snapshot of generations
  * and positions, to the API thread, which forgets the documents it changed and tells its
@@ -11,7 +11,7 @@ import { CommandHandler } from '../commands/command-handler';
 import type { LogLevel } from '../config';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createLogger } from '../logger';
-import { createBudgetGuardRunner } from '../process-managers/budget-guard';
+import { createProcessManagers } from '../process-managers/process-managers';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
 import { IngestionPriority } from '../shared/ingestion-priority';
 import { createProjectionManager } from './catalog';
@@ -46,7 +46,7 @@ const manager = createProjectionManager({
   beforeBatch: () => priority.yieldToIngestion(),
 });
 const commands = new CommandHandler(eventStore);
-const budgetGuard = createBudgetGuardRunner({
+const processManagers = createProcessManagers({
   eventStore,
   readStore,
   executeCampaignCommand: async (command) => {
@@ -59,7 +59,7 @@ const budgetGuard = createBudgetGuardRunner({
 });
 const send = (message: FromProjector) => port.postMessage(message);
 changeFeed.listen((batch) => send({ type: 'committed', batch, snapshot: manager.snapshot() }));
-// The budget guard's commands append here: the API thread hears of them at once.
+// The process managers' commands append here: the API thread hears of them at once.
 eventStore.onAppended(() => send({ type: 'appended' }));
 
 port.on('message', (message: ToProjector) => {
@@ -88,7 +88,7 @@ port.on('message', (message: ToProjector) => {
 
 void manager.start().then(
   () => {
-    budgetGuard.start();
+    processManagers.start();
     send({ type: 'ready', snapshot: manager.snapshot() });
   },
   (error: unknown) => {
@@ -114,7 +114,7 @@ async function answer(id: number, work: () => Promise<unknown>): Promise<void> {
 }
 
 async function close(): Promise<void> {
-  await budgetGuard.stop();
+  await processManagers.stop();
   await manager.stop();
   await eventStore.close();
   await readStore.close();
