@@ -15,6 +15,7 @@ import {
   ValidationError,
 } from '../../src/domain/shared/errors';
 import type { CommandMetadata } from '../../src/domain/shared/events';
+import type { JsonObject } from '../../src/domain/tracking/tracking.events';
 
 const campaignId = 'spring-sale';
 const now = new Date('2025-03-01T12:00:00.000Z');
@@ -106,6 +107,20 @@ const command = {
   resume: (): CampaignCommand => ({ type: 'ResumeCampaign', data: { campaignId }, metadata }),
   complete: (): CampaignCommand => ({ type: 'CompleteCampaign', data: { campaignId }, metadata }),
   archive: (): CampaignCommand => ({ type: 'ArchiveCampaign', data: { campaignId }, metadata }),
+  applyContent: (
+    data: Partial<Extract<CampaignCommand, { type: 'ApplyCampaignContent' }>['data']> = {},
+  ) =>
+    ({
+      type: 'ApplyCampaignContent',
+      data: {
+        campaignId,
+        surface: 'EMAIL:welcome-email',
+        content: { subject: 'Spring is here' },
+        source: null,
+        ...data,
+      },
+      metadata,
+    }) satisfies CampaignCommand,
 };
 
 // ---- then ------------------------------------------------------------------------------------
@@ -544,6 +559,7 @@ describe('PauseCampaign', () => {
       pausedAt: '2025-02-04T00:00:00.000Z',
       pauseReason: 'creative review',
       spend: { adReports: new Map(), entries: new Map(), total: null, thresholdsReached: [] },
+      content: {},
     });
   });
 });
@@ -590,6 +606,97 @@ describe('ArchiveCampaign', () => {
   });
 });
 
+describe('ApplyCampaignContent', () => {
+  const source = { experimentId: 'checkout-button', variant: 'green' };
+
+  it.each(['Draft', 'Scheduled', 'Active', 'Paused'] as const)(
+    'given a %s campaign, when content is applied, then CampaignContentApplied and the state shows it',
+    (phase) => {
+      const events = when(
+        historyOf[phase],
+        command.applyContent({ surface: ' CTA:checkout ', content: { color: 'green' }, source }),
+      );
+      expect(events).toEqual([
+        {
+          type: 'CampaignContentApplied',
+          data: {
+            campaignId,
+            surface: 'CTA:checkout',
+            content: { color: 'green' },
+            source,
+            appliedAt: nowIso,
+          },
+        },
+      ]);
+      expect(given([...historyOf[phase], ...events])).toMatchObject({
+        status: phase,
+        content: { 'CTA:checkout': { color: 'green' } },
+      });
+    },
+  );
+
+  it('given content on a surface, when other content is applied there, then it replaces it; other surfaces stay', () => {
+    const history = afterAll(historyOf.Active, [
+      command.applyContent({ surface: 'CAMPAIGN', content: { headline: 'Spring' } }),
+      command.applyContent({ content: { subject: 'A' } }),
+      command.applyContent({ content: { subject: 'B' }, source }),
+    ]);
+    expect(history).toHaveLength(historyOf.Active.length + 3);
+    expect(given(history)).toMatchObject({
+      content: { CAMPAIGN: { headline: 'Spring' }, 'EMAIL:welcome-email': { subject: 'B' } },
+    });
+  });
+
+  it('given the same content on the surface, when applied again, then no event', () => {
+    const history = afterAll(historyOf.Active, [command.applyContent()]);
+    expect(when(history, command.applyContent())).toEqual([]);
+    expect(when(history, command.applyContent({ surface: 'CAMPAIGN' }))).toHaveLength(1);
+  });
+
+  it('keeps the content through later transitions', () => {
+    const history = afterAll(historyOf.Active, [command.applyContent(), command.pause()]);
+    expect(given([...history, completed])).toMatchObject({
+      status: 'Completed',
+      content: { 'EMAIL:welcome-email': { subject: 'Spring is here' } },
+    });
+  });
+
+  it.each<
+    [
+      string,
+      Partial<Extract<CampaignCommand, { type: 'ApplyCampaignContent' }>['data']>,
+      string,
+      string,
+    ]
+  >([
+    ['an empty surface', { surface: '  ' }, 'surface', 'REQUIRED'],
+    ['a long surface', { surface: 's'.repeat(201) }, 'surface', 'TOO_LONG'],
+    ['content over 16 KiB', { content: { body: 'x'.repeat(16 * 1024) } }, 'content', 'TOO_LARGE'],
+    [
+      'content that is a list',
+      { content: [] as unknown as JsonObject },
+      'content',
+      'INVALID_CONTENT',
+    ],
+    [
+      'a source without a valid experiment id',
+      { source: { experimentId: 'a b', variant: 'green' } },
+      'source.experimentId',
+      'INVALID_ID',
+    ],
+  ])('given %s, then BAD_USER_INPUT on the field with its reason', (_, data, field, reason) => {
+    const error = rejection(historyOf.Active, command.applyContent(data));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ kind: 'BAD_USER_INPUT', field, reason });
+  });
+
+  it('accepts content of exactly 16 KiB as JSON', () => {
+    // {"body":"…"} is 11 bytes around the text.
+    const content = { body: 'x'.repeat(16 * 1024 - 11) };
+    expect(when(historyOf.Active, command.applyContent({ content }))).toHaveLength(1);
+  });
+});
+
 describe('the transition table', () => {
   const lifecycleCommands = {
     update: command.update({ name: 'Renamed' }),
@@ -599,6 +706,7 @@ describe('the transition table', () => {
     resume: command.resume(),
     complete: command.complete(),
     archive: command.archive(),
+    applyContent: command.applyContent(),
   };
   const allowedIn: Record<keyof typeof lifecycleCommands, readonly Phase[]> = {
     update: ['Draft', 'Scheduled', 'Active', 'Paused'],
@@ -608,6 +716,7 @@ describe('the transition table', () => {
     resume: ['Paused'],
     complete: ['Active', 'Paused'],
     archive: ['Draft', 'Scheduled', 'Paused', 'Completed'],
+    applyContent: ['Draft', 'Scheduled', 'Active', 'Paused'],
   };
   const existingPhases = [
     'Draft',

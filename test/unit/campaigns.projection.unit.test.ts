@@ -102,7 +102,7 @@ describe('campaignsProjection', () => {
   it('declares its collection, events and indexes', () => {
     expect(campaignsProjection).toMatchObject({
       name: 'campaigns',
-      version: 1,
+      version: 2,
       collections: ['campaigns'],
       eventTypes: campaignEventTypes,
       indexes: {
@@ -136,6 +136,7 @@ describe('campaignsProjection', () => {
       completedAt: null,
       archivedAt: null,
       duplicatedFrom: 'winter-sale',
+      content: {},
       revision: '0',
       position: '100',
     });
@@ -176,6 +177,33 @@ describe('campaignsProjection', () => {
     ],
   ])('given the first %i events, then the document shows %o', (count, expected) => {
     expect(fold(recorded(history.slice(0, count)))).toMatchObject(expected);
+  });
+
+  it('given CampaignContentApplied, then the content shows per surface and a later one replaces it', () => {
+    const contentApplied = (surface: string, subject: string): CampaignEvent => ({
+      type: 'CampaignContentApplied',
+      data: {
+        campaignId,
+        surface,
+        content: { subject },
+        source: { experimentId: 'subject-line', variant: 'short' },
+        appliedAt: `2025-04-0${subject.length}T00:00:00.000Z`,
+      },
+    });
+    const events = recorded([
+      ...history.slice(0, 4),
+      contentApplied('EMAIL:welcome', 'Hi'),
+      contentApplied('CAMPAIGN', 'Hello'),
+      contentApplied('EMAIL:welcome', 'Hey you'),
+    ]);
+    expect(fold(events)).toMatchObject({
+      status: 'ACTIVE',
+      content: { 'EMAIL:welcome': { subject: 'Hey you' }, CAMPAIGN: { subject: 'Hello' } },
+      updatedAt: '2025-04-07T00:00:00.000Z',
+      revision: '6',
+    });
+    const document = fold(events);
+    expect(evolveCampaignDocument(document, events[5])).toBe(document);
   });
 
   it('given the same event twice, then the second application returns the same object', () => {

@@ -3,6 +3,8 @@
  * decimal strings): the decider validates and normalises it into events.
  */
 import type { CommandMetadata } from '../shared/events';
+import type { JsonObject } from '../tracking/tracking.events';
+import type { CampaignContentSource } from './campaign.events';
 
 export interface Command<Type extends string, Data extends object> {
   readonly type: Type;
@@ -99,6 +101,20 @@ export type RecordBudgetThreshold = Command<
   { readonly campaignId: string; readonly threshold: number }
 >;
 
+/**
+ * Sets what the campaign shows on one surface (`CAMPAIGN`, `EMAIL:welcome-email`, …), replacing
+ * the content it showed there; `source` names the experiment variant it comes from, if any.
+ */
+export type ApplyCampaignContent = Command<
+  'ApplyCampaignContent',
+  {
+    readonly campaignId: string;
+    readonly surface: string;
+    readonly content: JsonObject;
+    readonly source: CampaignContentSource | null;
+  }
+>;
+
 export type CampaignCommand =
   | CreateCampaign
   | UpdateCampaign
@@ -110,4 +126,5 @@ export type CampaignCommand =
   | ArchiveCampaign
   | ImportAdReport
   | RecordSpend
-  | RecordBudgetThreshold;
+  | RecordBudgetThreshold
+  | ApplyCampaignContent;

@@ -6,7 +6,9 @@ import { IllegalStateError, NotFoundError, ValidationError } from '../shared/err
 import type { CommandMetadata, Decider } from '../shared/events';
 import { formatMoney, type Money, parseMoney } from '../shared/money';
 import { hasReachedThreshold, isBudgetThreshold } from './budget';
+import { parseContent, parseContentSurface } from './campaign.content';
 import type {
+  ApplyCampaignContent,
   ArchiveCampaign,
   CampaignCommand,
   CompleteCampaign,
@@ -28,6 +30,8 @@ import type {
   CampaignArchived,
   CampaignChanges,
   CampaignCompleted,
+  CampaignContentApplied,
+  CampaignContentSource,
   CampaignCreated,
   CampaignEvent,
   CampaignGoal,
@@ -91,6 +95,8 @@ export function decide(command: CampaignCommand, state: CampaignState): Campaign
       return recordSpend(command, state);
     case 'RecordBudgetThreshold':
       return recordBudgetThreshold(command, state);
+    case 'ApplyCampaignContent':
+      return applyContent(command, state);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;
@@ -373,6 +379,49 @@ function recordBudgetThreshold(
       },
     },
   ];
+}
+
+/**
+ * While the campaign can still show something (not once completed or archived). The content
+ * replaces what the surface showed; the same content again is no event.
+ */
+function applyContent(
+  { data, metadata }: ApplyCampaignContent,
+  state: CampaignState,
+): CampaignContentApplied[] {
+  const current = requirePhase(
+    state,
+    ['Draft', 'Scheduled', 'Active', 'Paused'],
+    'apply content to',
+    data.campaignId,
+  );
+  const surface = parseContentSurface(data.surface);
+  const content = parseContent(data.content);
+  const source = parseContentSource(data.source);
+  if (Object.hasOwn(current.content, surface) && isSameJson(current.content[surface], content)) {
+    return [];
+  }
+  return [
+    {
+      type: 'CampaignContentApplied',
+      data: {
+        campaignId: data.campaignId,
+        surface,
+        content,
+        source,
+        appliedAt: timestamp(metadata),
+      },
+    },
+  ];
+}
+
+function parseContentSource(
+  source: CampaignContentSource | null | undefined,
+): CampaignContentSource | null {
+  if (source == null) return null;
+  assertValidCampaignId(source.experimentId, 'source.experimentId');
+  assertValidCampaignId(source.variant, 'source.variant');
+  return { experimentId: source.experimentId, variant: source.variant };
 }
 
 /**

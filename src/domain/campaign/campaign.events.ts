@@ -4,6 +4,7 @@
  */
 import type { DomainEvent } from '../shared/events';
 import type { Money } from '../shared/money';
+import type { JsonObject } from '../tracking/tracking.events';
 import type { BudgetThreshold } from './budget';
 
 export const campaignChannels = [
@@ -161,6 +162,24 @@ export type BudgetThresholdReached = DomainEvent<
   }
 >;
 
+/** The experiment variant a campaign's content came from (see ExperimentWinnerApplied). */
+export interface CampaignContentSource {
+  readonly experimentId: string;
+  readonly variant: string;
+}
+
+/** What the campaign shows on `surface` is now `content` (it replaces the earlier content). */
+export type CampaignContentApplied = DomainEvent<
+  'CampaignContentApplied',
+  {
+    readonly campaignId: string;
+    readonly surface: string;
+    readonly content: JsonObject;
+    readonly source: CampaignContentSource | null;
+    readonly appliedAt: string;
+  }
+>;
+
 export type CampaignEvent =
   | CampaignCreated
   | CampaignUpdated
@@ -172,7 +191,8 @@ export type CampaignEvent =
   | CampaignArchived
   | AdReportImported
   | SpendRecorded
-  | BudgetThresholdReached;
+  | BudgetThresholdReached
+  | CampaignContentApplied;
 
 export type CampaignEventType = CampaignEvent['type'];
 
@@ -189,6 +209,7 @@ const eventTypeNames: Readonly<Record<CampaignEventType, true>> = {
   AdReportImported: true,
   SpendRecorded: true,
   BudgetThresholdReached: true,
+  CampaignContentApplied: true,
 };
 
 export const campaignEventTypes: readonly CampaignEventType[] = Object.keys(

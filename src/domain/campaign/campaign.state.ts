@@ -3,6 +3,7 @@
  * decisions in that phase need. `evolve` folds the stream's events into it.
  */
 import type { Money } from '../shared/money';
+import type { JsonObject } from '../tracking/tracking.events';
 import { addSpend, type BudgetThreshold, thresholdsStillReached } from './budget';
 import type {
   AdReportFigures,
@@ -51,6 +52,9 @@ export function adReportKey(row: { channel: string; day: string; source: string 
   return `${row.channel}|${row.day}|${row.source}`;
 }
 
+/** What the campaign shows, by surface (`CAMPAIGN`, `EMAIL:welcome-email`, …). */
+export type CampaignContent = Readonly<Record<string, JsonObject>>;
+
 const noSpend: CampaignSpend = {
   adReports: new Map(),
   entries: new Map(),
@@ -62,6 +66,7 @@ interface Existing<Status extends string> {
   readonly status: Status;
   readonly campaign: CampaignProfile;
   readonly spend: CampaignSpend;
+  readonly content: CampaignContent;
 }
 
 export type NonexistentCampaign = { readonly status: 'Nonexistent' };
@@ -98,7 +103,7 @@ export const initialState = (): CampaignState => ({ status: 'Nonexistent' });
 export function evolve(state: CampaignState, event: CampaignEvent): CampaignState {
   switch (event.type) {
     case 'CampaignCreated':
-      return { status: 'Draft', campaign: { ...event.data }, spend: noSpend };
+      return { status: 'Draft', campaign: { ...event.data }, spend: noSpend, content: {} };
     case 'CampaignUpdated': {
       if (state.status === 'Nonexistent') return state;
       const campaign = applyChanges(state.campaign, event.data.changes);
@@ -117,6 +122,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Scheduled',
         campaign: { ...state.campaign, schedule },
         spend: state.spend,
+        content: state.content,
       };
     }
     case 'CampaignLaunched':
@@ -125,6 +131,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Active',
         campaign: state.campaign,
         spend: state.spend,
+        content: state.content,
         launchedAt: event.data.launchedAt,
       };
     case 'CampaignPaused':
@@ -133,6 +140,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Paused',
         campaign: state.campaign,
         spend: state.spend,
+        content: state.content,
         launchedAt: launchedAtOf(state, event.data.pausedAt),
         pausedAt: event.data.pausedAt,
         pauseReason: event.data.reason,
@@ -143,6 +151,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Active',
         campaign: state.campaign,
         spend: state.spend,
+        content: state.content,
         launchedAt: launchedAtOf(state, event.data.resumedAt),
       };
     case 'CampaignCompleted':
@@ -151,6 +160,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Completed',
         campaign: state.campaign,
         spend: state.spend,
+        content: state.content,
         completedAt: event.data.completedAt,
       };
     case 'CampaignArchived':
@@ -159,6 +169,7 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
         status: 'Archived',
         campaign: state.campaign,
         spend: state.spend,
+        content: state.content,
         archivedAt: event.data.archivedAt,
       };
     case 'AdReportImported': {
@@ -183,6 +194,11 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
       if (reached.includes(event.data.threshold)) return state;
       const thresholdsReached = [...reached, event.data.threshold].sort((a, b) => a - b);
       return { ...state, spend: { ...state.spend, thresholdsReached } };
+    }
+    case 'CampaignContentApplied': {
+      if (state.status === 'Nonexistent') return state;
+      const { surface, content } = event.data;
+      return { ...state, content: { ...state.content, [surface]: content } };
     }
     default: {
       const _exhaustive: never = event;

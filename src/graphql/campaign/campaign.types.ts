@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import {
   ArgsType,
   Field,
@@ -10,6 +11,7 @@ import {
 } from 'type-graphql';
 import { campaignChannels, campaignGoalMetrics } from '../../domain/campaign';
 import { formatMoney, type Money as DomainMoney } from '../../domain/shared/money';
+import type { JsonObject } from '../../domain/tracking/tracking.events';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
 import { PageInfo } from '../shared/page-info';
 
@@ -142,6 +144,12 @@ export class Campaign {
   @Field(() => ID, { nullable: true, description: 'The campaign this one was duplicated from.' })
   duplicatedFrom!: string | null;
 
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'What the campaign shows, by surface ("CAMPAIGN", "EMAIL:welcome-email", …), e.g. from an experiment\'s winning variant; {} when none.',
+  })
+  content!: Record<string, JsonObject>;
+
   @Field({
     description:
       'Stream revision of the last change; pass it as expectedRevision to guard an edit.',
@@ -181,6 +189,7 @@ export class Campaign {
       completedAt: date(document.completedAt),
       archivedAt: date(document.archivedAt),
       duplicatedFrom: document.duplicatedFrom ?? null,
+      content: { ...(document.content ?? {}) },
       revision: document.revision,
       position: document.position,
     });

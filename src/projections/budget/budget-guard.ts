@@ -128,6 +128,7 @@ export const budgetGuard = {
 function evolveWatch(watch: BudgetWatch, event: CampaignEvent): BudgetWatch {
   switch (event.type) {
     case 'CampaignCreated':
+    case 'CampaignContentApplied':
       return watch;
     case 'CampaignUpdated': {
       const { budget } = event.data.changes;

@@ -11,6 +11,7 @@ import {
   type BudgetThreshold,
   type BudgetThresholdReached,
   type CampaignChannel,
+  type CampaignContent,
   type CampaignCreated,
   type CampaignGoal,
   type CampaignUpdated,
@@ -71,6 +72,8 @@ export type CampaignDocument = {
   readonly budgetThresholdsReached?: readonly BudgetThreshold[];
   /** The alert of each threshold in `budgetThresholdsReached`, ascending. */
   readonly budgetAlerts?: readonly BudgetAlert[];
+  /** What the campaign shows, by surface (`CAMPAIGN`, `EMAIL:welcome-email`, …); `{}` for none. */
+  readonly content: CampaignContent;
   /** Stream revision of the last event applied (a 64-bit number, as a string). */
   readonly revision: string;
   /** Log position of the last event applied (a 64-bit number, as a string). */
@@ -148,6 +151,15 @@ export function evolveCampaignDocument(
       );
     case 'BudgetThresholdReached':
       return document && spendChanged(document, recorded, withAlert(document, event.data));
+    case 'CampaignContentApplied': {
+      const { surface, content } = event.data;
+      return (
+        document &&
+        amend(document, recorded, event.data.appliedAt, {
+          content: { ...document.content, [surface]: content },
+        })
+      );
+    }
     default: {
       const _exhaustive: never = event;
       void _exhaustive;
@@ -158,7 +170,8 @@ export function evolveCampaignDocument(
 
 export const campaignsProjection = documentProjection<CampaignDocument>({
   name: 'campaigns',
-  version: 1,
+  // 2: documents carry `content` (CampaignContentApplied).
+  version: 2,
   collection: campaignsCollection,
   eventTypes: campaignEventTypes,
   indexes: [
@@ -197,6 +210,7 @@ function createdDocument(data: CampaignCreated['data'], recorded: RecordedEvent)
     completedAt: null,
     archivedAt: null,
     duplicatedFrom: data.duplicatedFrom,
+    content: {},
     ...appliedAt(recorded),
   };
 }
