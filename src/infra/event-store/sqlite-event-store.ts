@@ -137,6 +137,12 @@ export class SqliteEventStore implements EventStore {
   private readonly commitListeners = new Set<() => void>();
   /** Filtered reads vary in shape (how many types and prefixes); one statement per shape. */
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
+  /**
+   * The events read last, decoded, by position: the runners of one thread read the same
+   * recent events, one projection after another, and decoding the JSON is most of a read.
+   * Events are immutable once stored, and callers never change them.
+   */
+  private readonly decoded = new RecentEvents(20_000);
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: Database.Transaction<
     (writes: readonly PreparedWrite[]) => AppendOutcome[]
@@ -400,7 +406,9 @@ export class SqliteEventStore implements EventStore {
       );
       this.filteredReads.set(condition.sql, statement);
     }
-    return statement.all(after, upTo, ...condition.params, limit).map(toRecordedEvent);
+    return statement
+      .all(after, upTo, ...condition.params, limit)
+      .map((row) => this.decoded.get(row.position) ?? this.decoded.keep(toRecordedEvent(row)));
   }
 
   private currentHead(): bigint | undefined {
@@ -642,6 +650,26 @@ function toJsonObject(value: unknown, what: string): string {
   }
   if (json === undefined) throw new TypeError(`${what} is not JSON`);
   return json;
+}
+
+/** A bounded map of decoded events by position; the oldest entries go first. */
+class RecentEvents {
+  private readonly events = new Map<bigint, RecordedEvent>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(position: bigint): RecordedEvent | undefined {
+    return this.events.get(position);
+  }
+
+  keep(event: RecordedEvent): RecordedEvent {
+    this.events.set(event.position, event);
+    if (this.events.size > this.capacity) {
+      const oldest = this.events.keys().next();
+      if (!oldest.done) this.events.delete(oldest.value);
+    }
+    return event;
+  }
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

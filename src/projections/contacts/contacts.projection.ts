@@ -24,9 +24,9 @@ import {
   trackingEventTypes,
   type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
+import { BatchDocuments } from '../batch-documents';
 import { joinedIdentity, survivingSide } from '../identity/joins';
 import type { Projection, ProjectionSession } from '../projection';
-import type { Document } from '../read-store';
 import {
   contactDocumentId,
   hasIdentity,
@@ -135,29 +135,25 @@ async function projectEvent(
  * be copied and re-serialised for every event). Documents are never mutated in place.
  */
 class IdentityMap {
-  /** By document id; null where the store has none (or the batch deleted it). */
-  private readonly identities = new Map<string, ContactIdentityDocument | null>();
-  private readonly contacts = new Map<string, ContactDocument | null>();
-  private readonly writtenIdentities = new Set<string>();
-  private readonly writtenContacts = new Set<string>();
+  private readonly documents: BatchDocuments;
 
-  constructor(private readonly session: ProjectionSession) {}
+  constructor(session: ProjectionSession) {
+    this.documents = new BatchDocuments(session);
+  }
 
   /** The profile an identity belongs to, or a new one named after it. */
   async contactOf(
     workspaceId: string,
     identity: string,
   ): Promise<{ contact: ContactDocument; stored: boolean }> {
-    const mapped = await this.read(
-      this.identities,
+    const mapped = await this.documents.get<ContactIdentityDocument>(
       contactIdentitiesCollection,
       identityDocumentId(workspaceId, identity),
     );
     // Every profile's own id is in the map (registered with its first event, re-pointed only
     // when the profile is absorbed and deleted), so an unmapped identity has no profile yet.
     if (mapped === null) return { contact: newContact(workspaceId, identity), stored: false };
-    const contact = await this.read(
-      this.contacts,
+    const contact = await this.documents.get<ContactDocument>(
       contactsCollection,
       contactDocumentId(workspaceId, mapped.contactId),
     );
@@ -177,48 +173,20 @@ class IdentityMap {
         kind: contact.userIds.includes(identity) ? 'user' : 'anonymous',
         contactId: contact.contactId,
       };
-      this.identities.set(document._id, document);
-      this.writtenIdentities.add(document._id);
+      this.documents.set(contactIdentitiesCollection, document);
     }
   }
 
   save(contact: ContactDocument): void {
-    this.contacts.set(contact._id, contact);
-    this.writtenContacts.add(contact._id);
+    this.documents.set(contactsCollection, contact);
   }
 
   remove(contact: ContactDocument): void {
-    this.contacts.set(contact._id, null);
-    this.writtenContacts.add(contact._id);
+    this.documents.delete(contactsCollection, contact._id);
   }
 
   /** Hands the batch's final identity documents and profiles to the session. */
   flush(): void {
-    this.writeBack(contactIdentitiesCollection, this.identities, this.writtenIdentities);
-    this.writeBack(contactsCollection, this.contacts, this.writtenContacts);
-  }
-
-  private async read<T extends Document>(
-    cache: Map<string, T | null>,
-    collection: string,
-    id: string,
-  ): Promise<T | null> {
-    const cached = cache.get(id);
-    if (cached !== undefined) return cached;
-    const document = await this.session.get<T>(collection, id);
-    cache.set(id, document);
-    return document;
-  }
-
-  private writeBack<T extends Document>(
-    collection: string,
-    documents: ReadonlyMap<string, T | null>,
-    written: ReadonlySet<string>,
-  ): void {
-    for (const id of written) {
-      const document = documents.get(id) ?? null;
-      if (document === null) this.session.delete(collection, id);
-      else this.session.put(collection, document);
-    }
+    this.documents.flush();
   }
 }

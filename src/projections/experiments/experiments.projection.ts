@@ -39,8 +39,8 @@ import {
   type PageViewed,
 } from '../../domain/tracking/tracking.events';
 import { pageViewEventName } from '../../domain/funnel/funnel.events';
+import { BatchDocuments } from '../batch-documents';
 import type { Projection, ProjectionSession } from '../projection';
-import type { Document } from '../read-store';
 
 export const experimentsProjectionName = 'experiments';
 export const experimentsCollection = 'experiments';
@@ -158,12 +158,13 @@ export const experimentsProjection: Projection = {
 };
 
 class ExperimentBatch {
-  private readonly documents = new Map<string, Map<string, Document | null>>();
-  private readonly written = new Set<string>();
+  private readonly documents: BatchDocuments;
   /** Started experiments per workspace, loaded once per batch. */
   private readonly started = new Map<string, ExperimentDocument[]>();
 
-  constructor(private readonly session: ProjectionSession) {}
+  constructor(session: ProjectionSession) {
+    this.documents = new BatchDocuments(session);
+  }
 
   async apply(recorded: RecordedEvent): Promise<void> {
     const { workspaceId } = recorded.metadata;
@@ -186,23 +187,18 @@ class ExperimentBatch {
   }
 
   flush(): void {
-    for (const key of this.written) {
-      const [collection, id] = splitKey(key);
-      const document = this.documents.get(collection)?.get(id) ?? null;
-      if (document === null) this.session.delete(collection, id);
-      else this.session.put(collection, document);
-    }
+    this.documents.flush();
   }
 
   private async lifecycle(workspaceId: string, recorded: RecordedEvent): Promise<void> {
     const event = { type: recorded.type, data: recorded.data } as ExperimentEvent;
     const id = experimentDocumentId(workspaceId, event.data.experimentId);
-    const current = await this.get<ExperimentDocument>(experimentsCollection, id);
+    const current = await this.documents.get<ExperimentDocument>(experimentsCollection, id);
     if (current !== null && recorded.position <= BigInt(current.position)) return;
     const position = recorded.position.toString();
     const next = evolveExperiment(current, event, workspaceId, position);
     if (next === null) return;
-    this.set(experimentsCollection, next);
+    this.documents.set(experimentsCollection, next);
     if (current === null) await this.indexExperiment(next);
     this.started.delete(workspaceId);
   }
@@ -256,7 +252,7 @@ class ExperimentBatch {
     time: number,
     variantOf: (definition: ExperimentDefinition) => number,
   ): Promise<void> {
-    const experiment = await this.get<ExperimentDocument>(
+    const experiment = await this.documents.get<ExperimentDocument>(
       experimentsCollection,
       experimentDocumentId(workspaceId, key),
     );
@@ -266,7 +262,7 @@ class ExperimentBatch {
     const variant = variantOf(experiment.definition);
     if (phase === null || variant < 0) return;
     const id = unitDocumentId(workspaceId, key, phase, unit);
-    const current = await this.get<ExperimentUnitDocument>(experimentUnitsCollection, id);
+    const current = await this.documents.get<ExperimentUnitDocument>(experimentUnitsCollection, id);
     if (current !== null && current.exposedAt <= time) return;
     const exposed: ExperimentUnitDocument = {
       _id: id,
@@ -289,7 +285,7 @@ class ExperimentBatch {
     identity: string,
   ): Promise<void> {
     const id = unitDocumentId(experiment.workspaceId, experiment.key, phase, identity);
-    const current = await this.get<ExperimentUnitDocument>(experimentUnitsCollection, id);
+    const current = await this.documents.get<ExperimentUnitDocument>(experimentUnitsCollection, id);
     if (current !== null) await this.updateUnit(experiment, current, current);
   }
 
@@ -309,12 +305,12 @@ class ExperimentBatch {
     ) {
       return;
     }
-    this.set(experimentUnitsCollection, updated);
+    this.documents.set(experimentUnitsCollection, updated);
     const statsId = statsDocumentId(experiment.workspaceId, experiment.key, next.phase);
     const stats =
-      (await this.get<ExperimentStatsDocument>(experimentStatsCollection, statsId)) ??
+      (await this.documents.get<ExperimentStatsDocument>(experimentStatsCollection, statsId)) ??
       emptyStats(experiment, next.phase);
-    this.set(experimentStatsCollection, moveStatistics(stats, current, updated));
+    this.documents.set(experimentStatsCollection, moveStatistics(stats, current, updated));
   }
 
   private async addContactEvent(
@@ -323,9 +319,12 @@ class ExperimentBatch {
     event: StoredMetricEvent,
   ): Promise<boolean> {
     const id = `${workspaceId}|${identity}`;
-    const current = await this.get<ContactEventsDocument>(experimentContactEventsCollection, id);
+    const current = await this.documents.get<ContactEventsDocument>(
+      experimentContactEventsCollection,
+      id,
+    );
     if (current?.events.some(([, messageId]) => messageId === event[1])) return false;
-    this.set(experimentContactEventsCollection, {
+    this.documents.set(experimentContactEventsCollection, {
       _id: id,
       workspaceId,
       identity,
@@ -335,7 +334,7 @@ class ExperimentBatch {
   }
 
   private async contactEvents(workspaceId: string, identity: string) {
-    const document = await this.get<ContactEventsDocument>(
+    const document = await this.documents.get<ContactEventsDocument>(
       experimentContactEventsCollection,
       `${workspaceId}|${identity}`,
     );
@@ -358,13 +357,13 @@ class ExperimentBatch {
    * session reads by id, so the ids come from a per-workspace index document.
    */
   private async allExperiments(workspaceId: string): Promise<ExperimentDocument[]> {
-    const index = await this.get<ExperimentIndexDocument>(
+    const index = await this.documents.get<ExperimentIndexDocument>(
       experimentIndexCollection,
       indexDocumentId(workspaceId),
     );
     const experiments: ExperimentDocument[] = [];
     for (const key of index?.keys ?? []) {
-      const experiment = await this.get<ExperimentDocument>(
+      const experiment = await this.documents.get<ExperimentDocument>(
         experimentsCollection,
         experimentDocumentId(workspaceId, key),
       );
@@ -373,33 +372,11 @@ class ExperimentBatch {
     return experiments;
   }
 
-  private async get<T extends Document>(collection: string, id: string): Promise<T | null> {
-    let documents = this.documents.get(collection);
-    if (!documents) {
-      documents = new Map();
-      this.documents.set(collection, documents);
-    }
-    if (documents.has(id)) return (documents.get(id) ?? null) as T | null;
-    const document = await this.session.get<T>(collection, id);
-    documents.set(id, document);
-    return document;
-  }
-
-  private set(collection: string, document: Document): void {
-    let documents = this.documents.get(collection);
-    if (!documents) {
-      documents = new Map();
-      this.documents.set(collection, documents);
-    }
-    documents.set(document._id, document);
-    this.written.add(`${collection}\u0000${document._id}`);
-  }
-
   private async indexExperiment(experiment: ExperimentDocument): Promise<void> {
     const id = indexDocumentId(experiment.workspaceId);
-    const index = await this.get<ExperimentIndexDocument>(experimentIndexCollection, id);
+    const index = await this.documents.get<ExperimentIndexDocument>(experimentIndexCollection, id);
     if (index?.keys.includes(experiment.key)) return;
-    this.set(experimentIndexCollection, {
+    this.documents.set(experimentIndexCollection, {
       _id: id,
       workspaceId: experiment.workspaceId,
       keys: [...(index?.keys ?? []), experiment.key],
@@ -409,11 +386,6 @@ class ExperimentBatch {
 
 function indexDocumentId(workspaceId: string): string {
   return workspaceId;
-}
-
-function splitKey(key: string): [collection: string, id: string] {
-  const at = key.indexOf('\u0000');
-  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 const statusAfter: Record<ExperimentEvent['type'], ExperimentStatus> = {

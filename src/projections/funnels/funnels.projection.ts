@@ -22,8 +22,8 @@ import {
   type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
 import { joinedIdentity, survivingSide } from '../identity/joins';
+import { BatchDocuments } from '../batch-documents';
 import type { Projection, ProjectionSession } from '../projection';
-import type { Document } from '../read-store';
 import {
   compileFunnel,
   type BehaviouralEvent,
@@ -184,22 +184,22 @@ async function pinnedDefinitions(
 /** One batch: people resolved and joined in log order, then each changed result recomputed once. */
 class FunnelBatch {
   private readonly people: People;
-  private readonly documents = new Map<string, FunnelPersonDocument | null>();
-  private readonly changed = new Set<string>();
+  private readonly documents: BatchDocuments;
   /** New events per (funnel, person) document id, with the funnel to recompute it by. */
   private readonly added = new Map<
     string,
     { funnel: CompiledFunnel; personId: string; events: FunnelEvent[] }
   >();
   private readonly joins: { workspaceId: string; absorbed: string; kept: string }[] = [];
-  /** The funnel each changed document is recomputed by. */
+  /** The person documents to recompute before they are written, with their funnel. */
   private readonly recomputeWith = new Map<string, CompiledFunnel>();
 
   constructor(
-    private readonly session: ProjectionSession,
+    session: ProjectionSession,
     private readonly byWorkspace: ReadonlyMap<string, readonly CompiledFunnel[]>,
   ) {
-    this.people = new People(session);
+    this.documents = new BatchDocuments(session);
+    this.people = new People(this.documents);
   }
 
   async apply(recorded: RecordedEvent<TrackingEvent>): Promise<void> {
@@ -224,22 +224,16 @@ class FunnelBatch {
       }
     }
     for (const [id, { funnel, personId, events }] of this.added) {
-      const current = await this.document(id);
-      const document = current ?? emptyDocument(funnel, personId);
-      this.documents.set(id, withEvents(document, events));
-      this.changed.add(id);
+      const document = (await this.document(id)) ?? emptyDocument(funnel, personId);
+      this.documents.set(funnelPeopleCollection, withEvents(document, events));
       this.recomputeWith.set(id, funnel);
     }
-    for (const id of this.changed) {
-      const document = this.documents.get(id) ?? null;
-      if (document === null) {
-        this.session.delete(funnelPeopleCollection, id);
-        continue;
-      }
-      const funnel = this.recomputeWith.get(id) as CompiledFunnel;
-      this.session.put(funnelPeopleCollection, withResult(document, funnel));
+    for (const [id, funnel] of this.recomputeWith) {
+      const document = await this.document(id);
+      if (document !== null)
+        this.documents.set(funnelPeopleCollection, withResult(document, funnel));
     }
-    this.people.flush();
+    this.documents.flush();
   }
 
   private record(workspaceId: string, personId: string, event: BehaviouralEvent): void {
@@ -273,18 +267,13 @@ class FunnelBatch {
     const stored = await this.document(absorbedId);
     if (stored === null) return;
     const into = (await this.document(keptId)) ?? emptyDocument(funnel, kept);
-    this.documents.set(keptId, withEvents(into, stored.events.map(toFunnelEvent)));
-    this.documents.set(absorbedId, null);
-    this.changed.add(keptId);
-    this.changed.add(absorbedId);
+    this.documents.set(funnelPeopleCollection, withEvents(into, stored.events.map(toFunnelEvent)));
+    this.documents.delete(funnelPeopleCollection, absorbedId);
     this.recomputeWith.set(keptId, funnel);
   }
 
-  private async document(id: string): Promise<FunnelPersonDocument | null> {
-    if (this.documents.has(id)) return this.documents.get(id) ?? null;
-    const stored = await this.session.get<FunnelPersonDocument>(funnelPeopleCollection, id);
-    this.documents.set(id, stored);
-    return stored;
+  private document(id: string): Promise<FunnelPersonDocument | null> {
+    return this.documents.get<FunnelPersonDocument>(funnelPeopleCollection, id);
   }
 }
 
@@ -340,15 +329,11 @@ export function personResult(document: FunnelPersonDocument): PersonResult {
 }
 
 /**
- * Which person each identity belongs to, as one batch sees it: read once, written once.
+ * Which person each identity belongs to, as one batch sees it (through its documents).
  * A person's id is the identity it was first seen under; the joins keep the known side's.
  */
 class People {
-  private readonly identities = new Map<string, FunnelIdentityDocument | null>();
-  private readonly persons = new Map<string, FunnelPersonIdentities | null>();
-  private readonly written = { identities: new Set<string>(), persons: new Set<string>() };
-
-  constructor(private readonly session: ProjectionSession) {}
+  constructor(private readonly documents: BatchDocuments) {}
 
   /** The person an identity belongs to, registered when new; `known`: filed under a userId. */
   async resolve(workspaceId: string, identity: string, known: boolean): Promise<string> {
@@ -395,14 +380,8 @@ class People {
       identities: [...kept.identities, ...absorbed.identities],
       known: kept.known || absorbed.known,
     });
-    this.persons.set(absorbed._id, null);
-    this.written.persons.add(absorbed._id);
+    this.documents.delete(funnelPersonsCollection, absorbed._id);
     return { absorbed: absorbed.personId, kept: kept.personId };
-  }
-
-  flush(): void {
-    this.writeBack(funnelIdentitiesCollection, this.identities, this.written.identities);
-    this.writeBack(funnelPersonsCollection, this.persons, this.written.persons);
   }
 
   private point(workspaceId: string, identities: readonly string[], personId: string): void {
@@ -413,44 +392,25 @@ class People {
         identity,
         personId,
       };
-      this.identities.set(document._id, document);
-      this.written.identities.add(document._id);
+      this.documents.set(funnelIdentitiesCollection, document);
     }
   }
 
   private save(person: FunnelPersonIdentities): void {
-    this.persons.set(person._id, person);
-    this.written.persons.add(person._id);
+    this.documents.set(funnelPersonsCollection, person);
   }
 
   private identity(workspaceId: string, identity: string) {
-    return this.read(this.identities, funnelIdentitiesCollection, `${workspaceId}:${identity}`);
+    return this.documents.get<FunnelIdentityDocument>(
+      funnelIdentitiesCollection,
+      `${workspaceId}:${identity}`,
+    );
   }
 
   private person(workspaceId: string, personId: string) {
-    return this.read(this.persons, funnelPersonsCollection, `${workspaceId}:${personId}`);
-  }
-
-  private async read<T extends Document>(
-    cache: Map<string, T | null>,
-    collection: string,
-    id: string,
-  ): Promise<T | null> {
-    if (cache.has(id)) return cache.get(id) ?? null;
-    const document = await this.session.get<T>(collection, id);
-    cache.set(id, document);
-    return document;
-  }
-
-  private writeBack<T extends Document>(
-    collection: string,
-    documents: ReadonlyMap<string, T | null>,
-    written: ReadonlySet<string>,
-  ): void {
-    for (const id of written) {
-      const document = documents.get(id) ?? null;
-      if (document === null) this.session.delete(collection, id);
-      else this.session.put(collection, document);
-    }
+    return this.documents.get<FunnelPersonIdentities>(
+      funnelPersonsCollection,
+      `${workspaceId}:${personId}`,
+    );
   }
 }
