@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
 import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
-import type { RecordedEvent } from '../domain/shared/events';
+import type { CommandMetadata, Decider, DomainEvent, RecordedEvent } from '../domain/shared/events';
 import { contactStreamId } from '../domain/tracking/tracking.events';
 import type { CommittedBatch, ContactHistory, Services } from '../graphql/context';
 import type { DocumentChange } from '../projections/projection';
@@ -42,49 +42,10 @@ export function createServices(deps: ServiceDependencies): Services {
   const { config, readStore, manager, changeFeed, logger } = deps;
   const commands = new CommandHandler(deps.eventStore);
   return {
-    campaigns: {
-      async execute(command, { expectedRevision }) {
-        const streamId = campaignStreamId(command.metadata.workspaceId, command.data.campaignId);
-        const result = await commands.handle(campaignDecider, streamId, command, {
-          expectedRevision,
-        });
-        return { revision: result.revision, position: result.position, replayed: result.replayed };
-      },
-      async load(workspaceId, campaignId) {
-        const { state } = await commands.load(
-          campaignDecider,
-          campaignStreamId(workspaceId, campaignId),
-        );
-        return state;
-      },
-    },
-    funnels: {
-      async execute(command, { expectedRevision }) {
-        const streamId = funnelStreamId(command.metadata.workspaceId, command.data.funnelId);
-        const result = await commands.handle(funnelDecider, streamId, command, {
-          expectedRevision,
-        });
-        return { revision: result.revision, position: result.position, replayed: result.replayed };
-      },
-    },
+    campaigns: aggregate(commands, campaignDecider, campaignStreamId, (c) => c.data.campaignId),
+    funnels: aggregate(commands, funnelDecider, funnelStreamId, (c) => c.data.funnelId),
     experiments: {
-      async execute(command, { expectedRevision }) {
-        const streamId = experimentStreamId(
-          command.metadata.workspaceId,
-          command.data.experimentId,
-        );
-        const result = await commands.handle(experimentDecider, streamId, command, {
-          expectedRevision,
-        });
-        return { revision: result.revision, position: result.position, replayed: result.replayed };
-      },
-      async load(workspaceId, key) {
-        const { state } = await commands.load(
-          experimentDecider,
-          experimentStreamId(workspaceId, key),
-        );
-        return state;
-      },
+      ...aggregate(commands, experimentDecider, experimentStreamId, (c) => c.data.experimentId),
       async recordExposure(workspaceId, exposure) {
         const { experimentKey, phase, contactId } = exposure;
         const [result] = await deps.eventStore.appendMany([
@@ -148,6 +109,26 @@ export function createServices(deps: ServiceDependencies): Services {
     exposeInternalErrors: config.environment === 'development',
     reportInternalError: (error) =>
       logger.error({ err: error }, 'internal error while resolving a request'),
+  };
+}
+
+/** Commands and state of one kind of aggregate, whose stream is named by workspace and id. */
+function aggregate<Command extends { metadata: CommandMetadata }, Event extends DomainEvent, State>(
+  commands: CommandHandler,
+  decider: Decider<Command, Event, State>,
+  streamOf: (workspaceId: string, id: string) => string,
+  idOf: (command: Command) => string,
+) {
+  return {
+    async execute(command: Command, { expectedRevision }: { expectedRevision?: bigint }) {
+      const streamId = streamOf(command.metadata.workspaceId, idOf(command));
+      const result = await commands.handle(decider, streamId, command, { expectedRevision });
+      return { revision: result.revision, position: result.position, replayed: result.replayed };
+    },
+    async load(workspaceId: string, id: string): Promise<State> {
+      const { state } = await commands.load(decider, streamOf(workspaceId, id));
+      return state;
+    },
   };
 }
 
