@@ -3,6 +3,7 @@
  * naming the input field. Create and update share these, so both enforce the same rules.
  */
 import { ValidationError } from '../shared/errors';
+import { requireText } from '../shared/text';
 import { parseMoney, type Money } from '../shared/money';
 import type { GoalInput, MoneyInput, ScheduleInput } from './campaign.commands';
 import {
@@ -247,19 +248,6 @@ function parseCountTarget(target: number | string, field: string): number {
     );
   }
   return count;
-}
-
-function requireText(value: string, field: string, maxLength: number): string {
-  const text = value.trim();
-  if (text.length === 0) throw new ValidationError(field, `${field} must not be empty`, 'REQUIRED');
-  if (text.length > maxLength) {
-    throw new ValidationError(
-      field,
-      `${field} must be at most ${maxLength} characters`,
-      'TOO_LONG',
-    );
-  }
-  return text;
 }
 
 function isOneOf<T extends string>(allowed: readonly T[], value: string): value is T {

@@ -6,6 +6,7 @@
 import { parseContent } from '../campaign/campaign.content';
 import { assertValidCampaignId } from '../campaign/campaign.stream';
 import { ValidationError } from '../shared/errors';
+import { parseOneOf, requireText } from '../shared/text';
 import type { ExperimentDefinitionInput, ExperimentMetricInput } from './experiment.commands';
 import {
   analysisMethods,
@@ -43,8 +44,8 @@ const fullShare = 100 * 100;
 
 export function parseExperimentDefinition(input: ExperimentDefinitionInput): ExperimentDefinition {
   const definition: ExperimentDefinition = {
-    name: parseText(input.name, 'name', experimentLimits.nameLength),
-    hypothesis: parseText(input.hypothesis, 'hypothesis', experimentLimits.hypothesisLength),
+    name: requireText(input.name, 'name', experimentLimits.nameLength),
+    hypothesis: requireText(input.hypothesis, 'hypothesis', experimentLimits.hypothesisLength),
     campaignId: parseCampaignId(input.campaignId),
     surface: parseSurface(input.surface),
     variants: parseVariants(input.variants),
@@ -133,7 +134,7 @@ function parseVariants(variants: ExperimentDefinitionInput['variants']): Experim
       name:
         variant.name == null
           ? variant.key
-          : parseText(variant.name, `${field}.name`, experimentLimits.nameLength),
+          : requireText(variant.name, `${field}.name`, experimentLimits.nameLength),
       share: variant.weight == null ? null : parseWeight(variant.weight, `${field}.weight`),
       content: parseContent(variant.content ?? {}, `${field}.content`),
     };
@@ -214,9 +215,9 @@ function parseMetric(metric: ExperimentMetricInput, field: string): ExperimentMe
   const kind = parseOneOf(metric.kind, metricKinds, `${field}.kind`, 'INVALID_KIND');
   return {
     key: metric.key,
-    name: parseText(metric.name, `${field}.name`, experimentLimits.nameLength),
+    name: requireText(metric.name, `${field}.name`, experimentLimits.nameLength),
     kind,
-    event: parseText(metric.event, `${field}.event`, experimentLimits.eventNameLength),
+    event: requireText(metric.event, `${field}.event`, experimentLimits.eventNameLength),
     property: parseMetricProperty(metric.property, kind, `${field}.property`),
     higherIsBetter: parseFlag(metric.higherIsBetter, `${field}.higherIsBetter`, true),
   };
@@ -244,7 +245,7 @@ function parseMetricProperty(
       'UNEXPECTED_PROPERTY',
     );
   }
-  const path = parseText(given, field, experimentLimits.propertyLength);
+  const path = requireText(given, field, experimentLimits.propertyLength);
   if (path.split('.').some((segment) => segment === '')) {
     throw new ValidationError(
       field,
@@ -316,36 +317,4 @@ function parseFlag(value: boolean | null | undefined, field: string, fallback: b
     throw new ValidationError(field, `${field} must be true or false`, 'INVALID_INPUT');
   }
   return value;
-}
-
-function parseOneOf<T extends string>(
-  value: string | null | undefined,
-  allowed: readonly T[],
-  field: string,
-  reason: string,
-  fallback?: T,
-): T {
-  if (value == null && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ValidationError(
-      field,
-      `${field} must be one of ${allowed.join(', ')}, got ${value == null ? 'none' : `"${value}"`}`,
-      reason,
-    );
-  }
-  return value as T;
-}
-
-/** Trimmed, non-empty, at most `maxLength` characters. */
-function parseText(value: unknown, field: string, maxLength: number): string {
-  const text = typeof value === 'string' ? value.trim() : '';
-  if (text === '') throw new ValidationError(field, `${field} must not be empty`, 'REQUIRED');
-  if (text.length > maxLength) {
-    throw new ValidationError(
-      field,
-      `${field} must be at most ${maxLength} characters`,
-      'TOO_LONG',
-    );
-  }
-  return text;
 }

@@ -6,15 +6,14 @@
 import { assertValidCampaignId } from '../campaign/campaign.stream';
 import { parsePropertyCondition, sameCondition } from '../shared/conditions';
 import { ValidationError } from '../shared/errors';
+import { parseOneOf, requireText } from '../shared/text';
 import type { FunnelDefinitionInput, FunnelStepInput } from './funnel.commands';
 import {
   breakdownAttributions,
   funnelOrders,
-  type BreakdownAttribution,
   type FunnelBreakdown,
   type FunnelDefinition,
   type FunnelExclusion,
-  type FunnelOrder,
   type FunnelStep,
 } from './funnel.events';
 
@@ -37,9 +36,9 @@ export const defaultWindowSeconds = 14 * day;
 export function parseFunnelDefinition(input: FunnelDefinitionInput): FunnelDefinition {
   const steps = parseSteps(input.steps);
   const definition: FunnelDefinition = {
-    name: parseText(input.name, 'name', funnelLimits.nameLength),
+    name: requireText(input.name, 'name', funnelLimits.nameLength),
     steps,
-    order: parseOrder(input.order),
+    order: parseOneOf(input.order, funnelOrders, 'order', 'INVALID_ORDER', 'ordered'),
     windowSeconds: parseWindow(input.windowSeconds),
     exclusions: parseExclusions(input.exclusions ?? [], steps),
     breakdown: parseBreakdown(input.breakdown),
@@ -79,24 +78,11 @@ function parseStep(step: FunnelStepInput, field: string): FunnelStep {
     );
   }
   return {
-    event: parseText(step.event, `${field}.event`, funnelLimits.eventNameLength),
+    event: requireText(step.event, `${field}.event`, funnelLimits.eventNameLength),
     filters: filters.map((filter, index) =>
       parsePropertyCondition(filter, `${field}.filters.${index}`),
     ),
   };
-}
-
-function parseOrder(order: string | null | undefined): FunnelOrder {
-  if (order == null) return 'ordered';
-  const known: readonly string[] = funnelOrders;
-  if (!known.includes(order)) {
-    throw new ValidationError(
-      'order',
-      `order must be one of ${funnelOrders.join(', ')}, got "${order}"`,
-      'INVALID_ORDER',
-    );
-  }
-  return order as FunnelOrder;
 }
 
 function parseWindow(windowSeconds: number | null | undefined): number {
@@ -182,7 +168,11 @@ function coversStep(exclusion: FunnelStep, step: FunnelStep): boolean {
 
 function parseBreakdown(breakdown: FunnelDefinitionInput['breakdown']): FunnelBreakdown | null {
   if (breakdown == null) return null;
-  const property = parseText(breakdown.property, 'breakdown.property', funnelLimits.propertyLength);
+  const property = requireText(
+    breakdown.property,
+    'breakdown.property',
+    funnelLimits.propertyLength,
+  );
   if (property.split('.').some((segment) => segment === '')) {
     throw new ValidationError(
       'breakdown.property',
@@ -190,16 +180,14 @@ function parseBreakdown(breakdown: FunnelDefinitionInput['breakdown']): FunnelBr
       'INVALID_PROPERTY',
     );
   }
-  const attribution = breakdown.attribution ?? 'first_step';
-  const known: readonly string[] = breakdownAttributions;
-  if (!known.includes(attribution)) {
-    throw new ValidationError(
-      'breakdown.attribution',
-      `attribution must be one of ${breakdownAttributions.join(', ')}, got "${attribution}"`,
-      'INVALID_ATTRIBUTION',
-    );
-  }
-  return { property, attribution: attribution as BreakdownAttribution };
+  const attribution = parseOneOf(
+    breakdown.attribution,
+    breakdownAttributions,
+    'breakdown.attribution',
+    'INVALID_ATTRIBUTION',
+    'first_step',
+  );
+  return { property, attribution };
 }
 
 function parseCampaignId(campaignId: string | null | undefined): string | null {
@@ -209,17 +197,4 @@ function parseCampaignId(campaignId: string | null | undefined): string | null {
   }
   assertValidCampaignId(campaignId, 'campaignId');
   return campaignId;
-}
-
-function parseText(value: unknown, field: string, maxLength: number): string {
-  const text = typeof value === 'string' ? value.trim() : '';
-  if (text === '') throw new ValidationError(field, `${field} must not be empty`, 'REQUIRED');
-  if (text.length > maxLength) {
-    throw new ValidationError(
-      field,
-      `${field} must be at most ${maxLength} characters`,
-      'TOO_LONG',
-    );
-  }
-  return text;
 }
