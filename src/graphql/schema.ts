@@ -9,6 +9,7 @@ import {
   CampaignMetricsSummaryResolver,
 } from './campaign-metrics/campaign-metrics.resolver';
 import { ContactResolver } from './contact/contact.resolver';
+import { ExperimentResolver } from './experiment/experiment.resolver';
 import { FunnelResolver } from './funnel/funnel.resolver';
 import { mapErrors } from './errors';
 import { scalarsMap } from './shared/scalars';
@@ -41,6 +42,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       CampaignMetricsSummaryResolver,
       BudgetResolver,
       FunnelResolver,
+      ExperimentResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],
