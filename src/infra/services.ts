@@ -13,7 +13,7 @@ import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { analyseFunnel } from './analyses/funnel-analysis';
 import { CommandHandler, deterministicEventId } from './commands/command-handler';
-import { ExpectedRevision } from './event-store/event-store';
+import { ExpectedRevision, WrongExpectedRevisionError } from './event-store/event-store';
 import type { TrackingIngestor } from './ingestion/tracking-service';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
@@ -47,24 +47,30 @@ export function createServices(deps: ServiceDependencies): Services {
     experiments: {
       ...aggregate(commands, experimentDecider, experimentStreamId, (c) => c.data.experimentId),
       async recordExposure(workspaceId, exposure) {
+        // One stream per contact and phase, created once: a repeat finds it and answers
+        // with the first exposure's position, in one read, on either store.
         const { experimentKey, phase, contactId } = exposure;
-        const [result] = await deps.eventStore.appendMany([
-          {
-            streamId: contactStreamId(workspaceId, contactId),
-            events: [
+        const streamId = `exposure-${workspaceId}:${experimentKey}:${phase}:${contactId}`;
+        try {
+          const result = await deps.eventStore.append(
+            streamId,
+            [
               {
-                eventId: deterministicEventId(
-                  `exposure|${workspaceId}|${experimentKey}|${phase}|${contactId}`,
-                ),
+                eventId: deterministicEventId(`exposure|${streamId}`),
                 type: 'ExperimentExposed',
                 data: exposure,
                 metadata: { workspaceId, schemaVersion: 1 },
               },
             ],
-            expected: ExpectedRevision.any,
-          },
-        ]);
-        return (result as { position: bigint }).position;
+            ExpectedRevision.noStream,
+          );
+          return result.position;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError)) throw error;
+          const [first] = await deps.eventStore.readStream(streamId, { maxCount: 1 });
+          if (first === undefined) throw error;
+          return first.position;
+        }
       },
     },
     analyses: {

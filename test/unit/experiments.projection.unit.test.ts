@@ -241,6 +241,40 @@ describe('experiments projection', () => {
     ]);
   });
 
+  it('gives the same figures whether an event after the stop was projected before or after it', async () => {
+    const before = await project([
+      created(),
+      started(),
+      exposed('a', 'green', 1),
+      order('a', 5, 1),
+      order('a', 25, 100),
+      stopped(20),
+    ]);
+    position = 0n;
+    const after = await project([
+      created(),
+      started(),
+      exposed('a', 'green', 1),
+      order('a', 5, 1),
+      stopped(20),
+      order('a', 25, 100),
+    ]);
+    expect(stats(before)?.variants[1]).toEqual({ units: 1, sums: [1, 1], sumSquares: [1, 1] });
+    expect(stats(after)?.variants).toEqual(stats(before)?.variants);
+  });
+
+  it('files an assignment in the phase whose weights drew it, even when it lands after a change', async () => {
+    const models = await project([
+      created(),
+      started(0),
+      started(10, 2, [20, 80]),
+      // Drawn with phase 1's weights, recorded at minute 11.
+      exposed('a', 'control', 11, 1),
+    ]);
+    expect(stats(models, 1)?.variants.map((variant) => variant.units)).toEqual([1, 0]);
+    expect(stats(models, 2)).toBeUndefined();
+  });
+
   it('changes nothing when the same events are applied again', async () => {
     const events = [created(), started(), exposed('a', 'green', 1), order('a', 2, 5)];
     const models = await project(events);

@@ -1,7 +1,8 @@
 /**
- * A contact saw a variant: recorded by `assignVariant` on the contact's stream, once per
- * contact and phase (its event id is derived from them, so a repeat is the same event). A
- * tracked `Experiment Viewed` call (Segment's semantic event) counts as an exposure too.
+ * A contact saw a variant: recorded by `assignVariant` once per contact and phase, as the one
+ * event of a stream of its own (`exposure-<workspace>:<key>:<phase>:<contact>`, created once,
+ * so a repeat finds it). A tracked `Experiment Viewed` call (Segment's semantic event) counts
+ * as an exposure too.
  */
 import type { DomainEvent } from '../shared/events';
 

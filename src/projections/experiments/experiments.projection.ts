@@ -47,6 +47,8 @@ export const experimentsCollection = 'experiments';
 export const experimentUnitsCollection = 'experiment_units';
 export const experimentStatsCollection = 'experiment_stats';
 export const experimentContactEventsCollection = 'experiment_contact_events';
+/** Per phase, the ids of its units in chunks. */
+export const experimentRostersCollection = 'experiment_rosters';
 /** Per workspace, the keys of its experiments (a projection reads documents by id only). */
 export const experimentIndexCollection = 'experiment_index';
 
@@ -99,6 +101,29 @@ export type ExperimentStatsDocument = {
   readonly variants: readonly VariantStatistics[];
 };
 
+/**
+ * The ids of a phase's units, in chunks (a projection reads documents by id only): what a
+ * stop walks through to recompute every unit.
+ */
+type UnitRosterDocument = {
+  /** `${workspaceId}:${key}:${phase}#${chunk}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly key: string;
+  readonly phase: number;
+  readonly units: readonly string[];
+};
+
+const rosterChunk = 1_000;
+
+function rosterDocumentId(workspaceId: string, key: string, phase: number, chunk: number): string {
+  return `${workspaceId}:${key}:${phase}#${chunk}`;
+}
+
+function unitCount(stats: ExperimentStatsDocument): number {
+  return stats.variants.reduce((sum, variant) => sum + variant.units, 0);
+}
+
 /** A contact's event that some metric reads: [time, message id, event name, properties read]. */
 type StoredMetricEvent = readonly [time: number, id: string, name: string, values: JsonObject];
 
@@ -145,6 +170,7 @@ export const experimentsProjection: Projection = {
     experimentStatsCollection,
     experimentContactEventsCollection,
     experimentIndexCollection,
+    experimentRostersCollection,
   ],
   indexes: {
     [experimentsCollection]: [['workspaceId', 'status']],
@@ -176,6 +202,7 @@ class ExperimentBatch {
         data.contactId,
         Date.parse(data.exposedAt),
         (definition) => definition.variants.findIndex((variant) => variant.key === data.variant),
+        data.phase,
       );
       return;
     }
@@ -201,6 +228,22 @@ class ExperimentBatch {
     this.documents.set(experimentsCollection, next);
     if (current === null) await this.indexExperiment(next);
     this.started.delete(workspaceId);
+    // Events timed after the stop may have been counted before the stop was known: every
+    // unit is recomputed with the cut, so the figures do not depend on the log's order.
+    if (event.type === 'ExperimentStopped') await this.recomputeEveryUnit(next);
+  }
+
+  private async recomputeEveryUnit(experiment: ExperimentDocument): Promise<void> {
+    for (const { phase } of experiment.phases) {
+      for (let chunk = 0; ; chunk += 1) {
+        const roster = await this.documents.get<UnitRosterDocument>(
+          experimentRostersCollection,
+          rosterDocumentId(experiment.workspaceId, experiment.key, phase, chunk),
+        );
+        if (roster === null) break;
+        for (const unit of roster.units) await this.recomputeUnit(experiment, phase, unit);
+      }
+    }
   }
 
   private async tracked(
@@ -251,6 +294,8 @@ class ExperimentBatch {
     unit: string,
     time: number,
     variantOf: (definition: ExperimentDefinition) => number,
+    /** The phase whose weights drew the variant (assignVariant says); else the one at `time`. */
+    drawnIn?: number,
   ): Promise<void> {
     const experiment = await this.documents.get<ExperimentDocument>(
       experimentsCollection,
@@ -258,7 +303,10 @@ class ExperimentBatch {
     );
     if (experiment === null || experiment.phases.length === 0 || !Number.isFinite(time)) return;
     if (experiment.stoppedAt !== null && time > Date.parse(experiment.stoppedAt)) return;
-    const phase = phaseAt(experiment.phases, time);
+    const phase =
+      drawnIn !== undefined && experiment.phases.some(({ phase: p }) => p === drawnIn)
+        ? drawnIn
+        : phaseAt(experiment.phases, time);
     const variant = variantOf(experiment.definition);
     if (phase === null || variant < 0) return;
     const id = unitDocumentId(workspaceId, key, phase, unit);
@@ -311,6 +359,30 @@ class ExperimentBatch {
       (await this.documents.get<ExperimentStatsDocument>(experimentStatsCollection, statsId)) ??
       emptyStats(experiment, next.phase);
     this.documents.set(experimentStatsCollection, moveStatistics(stats, current, updated));
+    if (current === null) await this.enrol(experiment, next.phase, next.unit, unitCount(stats));
+  }
+
+  /** Adds a new unit to its phase's roster, in chunks of `rosterChunk` ids. */
+  private async enrol(
+    experiment: ExperimentDocument,
+    phase: number,
+    unit: string,
+    unitsBefore: number,
+  ): Promise<void> {
+    const id = rosterDocumentId(
+      experiment.workspaceId,
+      experiment.key,
+      phase,
+      Math.floor(unitsBefore / rosterChunk),
+    );
+    const roster = await this.documents.get<UnitRosterDocument>(experimentRostersCollection, id);
+    this.documents.set(experimentRostersCollection, {
+      _id: id,
+      workspaceId: experiment.workspaceId,
+      key: experiment.key,
+      phase,
+      units: [...(roster?.units ?? []), unit],
+    });
   }
 
   private async addContactEvent(
