@@ -76,6 +76,10 @@ async function main(): Promise<void> {
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-'));
   const config = loadConfig({
+    // TOUCHLINE_* settings given to the benchmark reach the server (e.g. the batch size).
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => name.startsWith('TOUCHLINE_')),
+    ),
     NODE_ENV: 'test',
     TOUCHLINE_DATA_DIR: dataDir,
     TOUCHLINE_PORT: '0',
