@@ -628,6 +628,17 @@ export class VariantMetricResultView {
   @Field(() => Float, { description: 'Conversion rate or mean per unit; 0 without units.' })
   mean!: number;
 
+  @Field(() => Float, {
+    description: 'Σx² over the units (for a CONVERSION metric, the conversions again).',
+  })
+  sumSquares!: number;
+
+  @Field(() => Float, {
+    description:
+      'Variance per unit: p(1 − p) for a CONVERSION metric, the sample variance (n − 1) for a VALUE metric; 0 below 2 units.',
+  })
+  variance!: number;
+
   @Field(() => VariantComparisonView, { nullable: true, description: 'Null for the control.' })
   vsControl!: VariantComparisonView | null;
 
@@ -637,6 +648,8 @@ export class VariantMetricResultView {
       units: result.units,
       total: result.total,
       mean: result.mean,
+      sumSquares: result.sumSquares,
+      variance: result.variance,
       vsControl: result.comparison && VariantComparisonView.from(result.comparison),
     });
   }

@@ -136,13 +136,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appendListeners = new Set<() => void>();
   private readonly commitListeners = new Set<() => void>();
   /** Filtered reads vary in shape (how many types and prefixes); one statement per shape. */
-  private readonly filteredReads = new Map<string, FilteredReads>();
-  /**
-   * The events read last, decoded, by position: the runners of one thread read the same
-   * recent events, one projection after another, and decoding the JSON is most of a read.
-   * Events are immutable once stored, and callers never change them.
-   */
-  private readonly decoded = new RecentEvents(20_000);
+  private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: Database.Transaction<
     (writes: readonly PreparedWrite[]) => AppendOutcome[]
@@ -390,11 +384,6 @@ export class SqliteEventStore implements EventStore {
     return { events, scannedTo: events.length < limit || !last ? head : last.position };
   }
 
-  /**
-   * The events of a page, decoded once per thread: the positions are read first (SQLite does
-   * not hand the JSON columns over for that), and only the rows not decoded yet are fetched
-   * whole. A thread's runners read the same recent events one after another.
-   */
   private selectEvents(
     after: bigint,
     upTo: bigint,
@@ -402,38 +391,16 @@ export class SqliteEventStore implements EventStore {
     limit: number,
   ): RecordedEvent[] {
     const condition = filterCondition(filter);
-    const statements = this.filteredStatements(condition.sql);
-    const positions = statements.positions.all(after, upTo, ...condition.params, limit);
-    // Taken from the cache before fetching: keeping the fetched ones may evict older entries.
-    const events = positions.map((position) => this.decoded.get(position));
-    const missing = positions.filter((_, index) => events[index] === undefined);
-    if (missing.length === 0) return events as RecordedEvent[];
-    const fetched = new Map<bigint, RecordedEvent>();
-    const first = missing[0] as bigint;
-    const last = missing[missing.length - 1] as bigint;
-    for (const row of statements.rows.all(first - 1n, last, ...condition.params, limit)) {
-      fetched.set(row.position, this.decoded.keep(toRecordedEvent(row)));
+    let statement = this.filteredReads.get(condition.sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
+         WHERE position > ? AND position <= ? AND ${condition.sql}
+         ORDER BY position LIMIT ?`,
+      );
+      this.filteredReads.set(condition.sql, statement);
     }
-    return events.map((event, index) => {
-      const found = event ?? fetched.get(positions[index] as bigint);
-      if (found === undefined) throw new Error(`event at position ${positions[index]} vanished`);
-      return found;
-    });
-  }
-
-  private filteredStatements(condition: string): FilteredReads {
-    let statements = this.filteredReads.get(condition);
-    if (!statements) {
-      const where = `WHERE position > ? AND position <= ? AND ${condition} ORDER BY position LIMIT ?`;
-      statements = {
-        positions: this.db
-          .prepare<unknown[], bigint>(`SELECT position FROM events ${where}`)
-          .pluck(),
-        rows: this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ${where}`),
-      };
-      this.filteredReads.set(condition, statements);
-    }
-    return statements;
+    return statement.all(after, upTo, ...condition.params, limit).map(toRecordedEvent);
   }
 
   private currentHead(): bigint | undefined {
@@ -675,31 +642,6 @@ function toJsonObject(value: unknown, what: string): string {
   }
   if (json === undefined) throw new TypeError(`${what} is not JSON`);
   return json;
-}
-
-interface FilteredReads {
-  readonly positions: Database.Statement<unknown[], bigint>;
-  readonly rows: Database.Statement<unknown[], EventRow>;
-}
-
-/** A bounded map of decoded events by position; the oldest entries go first. */
-class RecentEvents {
-  private readonly events = new Map<bigint, RecordedEvent>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(position: bigint): RecordedEvent | undefined {
-    return this.events.get(position);
-  }
-
-  keep(event: RecordedEvent): RecordedEvent {
-    this.events.set(event.position, event);
-    if (this.events.size > this.capacity) {
-      const oldest = this.events.keys().next();
-      if (!oldest.done) this.events.delete(oldest.value);
-    }
-    return event;
-  }
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

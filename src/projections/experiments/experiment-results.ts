@@ -59,6 +59,8 @@ export interface VariantMetricResult {
   readonly total: number;
   /** Conversion rate or mean per unit. */
   readonly mean: number;
+  /** p(1 − p) for a conversion metric, the sample variance (n − 1) for a value metric. */
+  readonly variance: number;
   readonly sum: number;
   readonly sumSquares: number;
   /** Against the control; null for the control itself. */
@@ -152,7 +154,7 @@ export function phaseResults(
       metric,
       role: roles[m] as MetricRole,
       variants: (raw[m] ?? []).map(({ moments, tests: cell }, v) => {
-        const { mean } = summarize(moments);
+        const { mean, variance } = summarize(moments);
         const comparison =
           cell === null
             ? null
@@ -171,6 +173,7 @@ export function phaseResults(
           units: moments.n,
           total: moments.sum,
           mean,
+          variance,
           sum: moments.sum,
           sumSquares: moments.sumSquares,
           comparison,
