@@ -75,6 +75,15 @@ describe('experiment statistics: properties', () => {
     );
   });
 
+  it('given a proper prior and a variance whose precision overflows, the Bayesian result is no result', () => {
+    // Found by the property below (seed -268384484): Σx² = 1.5e-323 is a denormal.
+    const control = { metric: 'value' as const, n: 2, sum: 5.960464477539062e-8, sumSquares: 0 };
+    const variant = { metric: 'value' as const, n: 3, sum: 0, sumSquares: 1.5e-323 };
+    const result = bayesianLift(control, variant, { prior: { mean: 0, variance: 1e-12 } });
+    expect(allFinite(result)).toBe(true);
+    expect(result).toMatchObject({ kind: 'no-result', chanceToBeatControl: 0.5 });
+  });
+
   it('given a proper prior, the Bayesian result stays finite', () => {
     fc.assert(
       fc.property(

@@ -39,14 +39,9 @@ import {
 } from '../../projections/experiments/experiments.projection';
 import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
+import { runCommand } from '../shared/commands';
 import { badInput, userError } from '../errors';
-import {
-  commandIdOrNew,
-  decodeCursor,
-  encodeCursor,
-  optionalInt64,
-  pageSize,
-} from '../shared/arguments';
+import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import { awaitPosition } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import {
@@ -544,22 +539,15 @@ async function execute(
   expectedRevision: string | null,
   build: (metadata: ExperimentCommand['metadata']) => ExperimentCommand,
 ): Promise<ExperimentCommandResult> {
-  const { services } = context;
-  const command = build({
-    workspaceId: context.workspaceId,
-    commandId: commandIdOrNew(commandId, services.newId),
-    now: services.clock(),
-    ...(context.actor !== undefined && { actor: context.actor }),
-    correlationId: context.requestId,
-  });
-  const outcome = await services.experiments.execute(command, {
-    expectedRevision: optionalInt64('expectedRevision', expectedRevision),
-  });
+  const { command, ...outcome } = await runCommand(
+    context,
+    { commandId, expectedRevision },
+    build,
+    (built, options) => context.services.experiments.execute(built, options),
+  );
   return Object.assign(new ExperimentCommandResult(), {
     key: command.data.experimentId,
-    revision: outcome.revision.toString(),
-    position: outcome.position.toString(),
-    replayed: outcome.replayed,
+    ...outcome,
   });
 }
 

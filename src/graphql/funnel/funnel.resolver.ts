@@ -31,14 +31,9 @@ import {
 import type { Filter } from '../../projections/read-store';
 import { RebuildProgress } from '../admin/projection.types';
 import type { TouchlineContext } from '../context';
+import { runCommand } from '../shared/commands';
 import { badInput, userError } from '../errors';
-import {
-  commandIdOrNew,
-  decodeCursor,
-  encodeCursor,
-  optionalInt64,
-  pageSize,
-} from '../shared/arguments';
+import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import { awaitPosition } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import {
@@ -420,23 +415,13 @@ async function execute(
   expectedRevision: string | null,
   build: (metadata: FunnelCommand['metadata']) => FunnelCommand,
 ): Promise<FunnelCommandResult> {
-  const { services } = context;
-  const command = build({
-    workspaceId: context.workspaceId,
-    commandId: commandIdOrNew(commandId, services.newId),
-    now: services.clock(),
-    ...(context.actor !== undefined && { actor: context.actor }),
-    correlationId: context.requestId,
-  });
-  const outcome = await services.funnels.execute(command, {
-    expectedRevision: optionalInt64('expectedRevision', expectedRevision),
-  });
-  return Object.assign(new FunnelCommandResult(), {
-    funnelId: command.data.funnelId,
-    revision: outcome.revision.toString(),
-    position: outcome.position.toString(),
-    replayed: outcome.replayed,
-  });
+  const { command, ...outcome } = await runCommand(
+    context,
+    { commandId, expectedRevision },
+    build,
+    (built, options) => context.services.funnels.execute(built, options),
+  );
+  return Object.assign(new FunnelCommandResult(), { funnelId: command.data.funnelId, ...outcome });
 }
 
 /** One report per projector batch that changed this funnel's people or definition. */

@@ -82,18 +82,17 @@ export const bayesianLift = (
   const alpha = requireProbability('alpha', options.alpha ?? DEFAULT_ALPHA);
   const prior = options.prior && requirePrior(options.prior);
   const estimate = estimateLift(control, variant, difference);
-  if (estimate.kind === 'no-result') {
-    return {
-      kind: 'no-result',
-      reason: estimate.reason,
-      difference,
-      lift: null,
-      standardDeviation: null,
-      chanceToBeatControl: 0.5,
-      credibleInterval: null,
-      risk: null,
-    };
-  }
+  const noResult = (reason: NoResultReason): BayesianResult => ({
+    kind: 'no-result',
+    reason,
+    difference,
+    lift: null,
+    standardDeviation: null,
+    chanceToBeatControl: 0.5,
+    credibleInterval: null,
+    risk: null,
+  });
+  if (estimate.kind === 'no-result') return noResult(estimate.reason);
   const dataPrecision = 1 / estimate.variance;
   const precision = dataPrecision + (prior ? 1 / prior.variance : 0);
   const mean = prior
@@ -101,6 +100,10 @@ export const bayesianLift = (
     : estimate.lift;
   const standardDeviation = Math.sqrt(1 / precision);
   const z = mean / standardDeviation;
+  // A variance so small that its precision overflows a double (e.g. a denormal Σx²).
+  if (![mean, standardDeviation, z].every(Number.isFinite) || standardDeviation <= 0) {
+    return noResult('out-of-range');
+  }
   const density = standardDeviation * normalPdf(z);
   return {
     kind: 'result',

@@ -66,7 +66,10 @@ export const estimateLift = (
     lift = b.mean - a.mean;
     variance = squaredError;
   }
-  if (!Number.isFinite(variance)) return { kind: 'no-result', reason: 'out-of-range' };
+  // Beyond doubles either way: too large, or so small (a denormal) that 1/variance overflows.
+  if (!Number.isFinite(variance) || !Number.isFinite(1 / variance)) {
+    return { kind: 'no-result', reason: variance === 0 ? 'zero-variance' : 'out-of-range' };
+  }
   if (variance <= 0) return { kind: 'no-result', reason: 'zero-variance' };
 
   // Satterthwaite, with each arm's share of the squared error so nothing under- or overflows.
