@@ -41,9 +41,9 @@ import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
 import { runCommand } from '../shared/commands';
 import { badInput, userError } from '../errors';
-import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import { awaitPosition } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
+import { newestFirst } from '../shared/pages';
 import {
   Experiment,
   ExperimentCommandResult,
@@ -88,37 +88,19 @@ export class ExperimentResolver {
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentConnection> {
-    const limit = pageSize(first);
     await awaitPosition(context, minPosition, PROJECTIONS);
     const matching: Filter = {
       workspaceId: context.workspaceId,
       ...(status && { status }),
       ...(campaignId && { 'definition.campaignId': campaignId }),
     };
-    let page: Filter = matching;
-    if (after) {
-      const [createdAt, id] = decodeCursor('after', after, 2);
-      page = {
-        $and: [
-          matching,
-          { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] },
-        ],
-      };
-    }
-    const [documents, totalCount] = await Promise.all([
-      experiments(context).find(page, { sort: { createdAt: -1, _id: -1 }, limit: limit + 1 }),
-      experiments(context).count(matching),
-    ]);
-    const nodes = documents.slice(0, limit);
-    const last = nodes.at(-1);
-    return {
-      nodes: nodes.map((document) => Experiment.from(document)),
-      pageInfo: {
-        hasNextPage: documents.length > limit,
-        endCursor: last ? encodeCursor([last.createdAt, last._id]) : null,
-      },
-      totalCount,
-    };
+    const { documents, pageInfo, totalCount } = await newestFirst(
+      experiments(context),
+      matching,
+      first,
+      after,
+    );
+    return { nodes: documents.map((document) => Experiment.from(document)), pageInfo, totalCount };
   }
 
   @Query(() => ExperimentResults, {

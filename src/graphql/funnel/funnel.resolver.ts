@@ -36,6 +36,7 @@ import { badInput, userError } from '../errors';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import { awaitPosition } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
+import { newestFirst } from '../shared/pages';
 import {
   Funnel,
   FunnelCommandResult,
@@ -80,32 +81,14 @@ export class FunnelResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelConnection> {
-    const limit = pageSize(first);
     const matching: Filter = { workspaceId: context.workspaceId, ...(status && { status }) };
-    let page: Filter = matching;
-    if (after) {
-      const [createdAt, id] = decodeCursor('after', after, 2);
-      page = {
-        $and: [
-          matching,
-          { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] },
-        ],
-      };
-    }
-    const [documents, totalCount] = await Promise.all([
-      definitions(context).find(page, { sort: { createdAt: -1, _id: -1 }, limit: limit + 1 }),
-      definitions(context).count(matching),
-    ]);
-    const nodes = documents.slice(0, limit);
-    const last = nodes.at(-1);
-    return {
-      nodes: nodes.map((document) => Funnel.from(document)),
-      pageInfo: {
-        hasNextPage: documents.length > limit,
-        endCursor: last ? encodeCursor([last.createdAt, last._id]) : null,
-      },
-      totalCount,
-    };
+    const { documents, pageInfo, totalCount } = await newestFirst(
+      definitions(context),
+      matching,
+      first,
+      after,
+    );
+    return { nodes: documents.map((document) => Funnel.from(document)), pageInfo, totalCount };
   }
 
   @Query(() => FunnelReport, {
