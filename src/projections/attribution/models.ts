@@ -1,0 +1,152 @@
+/**
+ * Rule-based multi-touch attribution (ANALYTICS.md, Attribution): each model turns one
+ * journey into per-touch shares of its conversion that add up to 1. An empty journey gets no
+ * shares; the caller reports its conversion as unattributed, never drops it.
+ */
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const defaultHalfLifeMs = 7 * DAY_MS;
+export const directChannel = 'direct';
+
+export interface Touch {
+  /** Session start, ms since the epoch. */
+  readonly at: number;
+  readonly channel: string;
+  readonly campaign: string | null;
+  readonly source: string | null;
+  readonly medium: string | null;
+}
+
+export interface Journey {
+  readonly conversionAt: number;
+  readonly revenue: number;
+  /** Sessions inside the lookback window, oldest first; empty = unattributed. */
+  readonly touches: readonly Touch[];
+}
+
+/** One share per touch, in the journey's order. */
+export type Shares = readonly number[];
+export type AttributionModel = (journey: Journey) => Shares;
+
+function soleShare(count: number, index: number): number[] {
+  return Array.from({ length: count }, (_, i) => (i === index ? 1 : 0));
+}
+
+export function firstTouch(journey: Journey): Shares {
+  return journey.touches.length === 0 ? [] : soleShare(journey.touches.length, 0);
+}
+
+export function lastTouch(journey: Journey): Shares {
+  const count = journey.touches.length;
+  return count === 0 ? [] : soleShare(count, count - 1);
+}
+
+/** The last touch that is not direct; the last (direct) touch when all are direct. */
+export function lastNonDirect(journey: Journey): Shares {
+  const { touches } = journey;
+  if (touches.length === 0) return [];
+  let index = touches.length - 1;
+  for (let i = touches.length - 1; i >= 0; i--) {
+    if (touches[i].channel !== directChannel) {
+      index = i;
+      break;
+    }
+  }
+  return soleShare(touches.length, index);
+}
+
+export function linear(journey: Journey): Shares {
+  const count = journey.touches.length;
+  return Array.from({ length: count }, () => 1 / count);
+}
+
+/** 40 % first, 40 % last, 20 % spread over the middle (U-shaped). */
+export function positionBased(journey: Journey): Shares {
+  const count = journey.touches.length;
+  if (count <= 2) return linear(journey);
+  const middle = 0.2 / (count - 2);
+  return Array.from({ length: count }, (_, i) => (i === 0 || i === count - 1 ? 0.4 : middle));
+}
+
+/**
+ * Weight 2^(−Δt/h) with Δt = conversionAt − touch.at, normalised. The exponent is taken
+ * relative to the latest touch, which cancels in the normalisation but keeps touches far
+ * older than the half-life from all underflowing to 0.
+ */
+export function timeDecay(journey: Journey, halfLifeMs: number = defaultHalfLifeMs): Shares {
+  if (!(halfLifeMs > 0)) throw new RangeError(`half-life must be positive, got ${halfLifeMs}`);
+  const { touches } = journey;
+  if (touches.length === 0) return [];
+  const ages = touches.map((touch) => journey.conversionAt - touch.at);
+  const youngest = Math.min(...ages);
+  const weights = ages.map((age) => 2 ** (-(age - youngest) / halfLifeMs));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  return weights.map((weight) => weight / total);
+}
+
+export function timeDecayWithHalfLife(halfLifeMs: number): AttributionModel {
+  return (journey) => timeDecay(journey, halfLifeMs);
+}
+
+export const ruleBasedModels = {
+  first_touch: firstTouch,
+  last_touch: lastTouch,
+  last_non_direct: lastNonDirect,
+  linear,
+  position_based: positionBased,
+  time_decay: (journey: Journey) => timeDecay(journey),
+} as const satisfies Record<string, AttributionModel>;
+export type RuleBasedModelName = keyof typeof ruleBasedModels;
+
+/** What a touch is credited under. */
+export type CreditKey = (touch: Touch) => string;
+
+/** Google Analytics' placeholders for a missing value. */
+export const notSet = '(not set)';
+export const byChannel: CreditKey = (touch) => touch.channel;
+export const byCampaign: CreditKey = (touch) => touch.campaign ?? notSet;
+export const bySourceMedium: CreditKey = (touch) =>
+  `${touch.source ?? '(direct)'} / ${touch.medium ?? '(none)'}`;
+
+export interface KeyCredit {
+  readonly key: string;
+  /** Fractional conversions: the sum of the key's shares. */
+  readonly conversions: number;
+  readonly revenue: number;
+}
+
+export interface CreditReport {
+  /** Largest conversions first, then by key. */
+  readonly credits: readonly KeyCredit[];
+  /** Conversions without a touch in their window. */
+  readonly unattributed: { readonly conversions: number; readonly revenue: number };
+}
+
+/** Credits every journey's conversion and revenue to keys, by the model's shares. */
+export function creditJourneys(
+  journeys: Iterable<Journey>,
+  model: AttributionModel,
+  keyOf: CreditKey = byChannel,
+): CreditReport {
+  const totals = new Map<string, { conversions: number; revenue: number }>();
+  const unattributed = { conversions: 0, revenue: 0 };
+  for (const journey of journeys) {
+    const shares = model(journey);
+    if (shares.length === 0) {
+      unattributed.conversions += 1;
+      unattributed.revenue += journey.revenue;
+      continue;
+    }
+    journey.touches.forEach((touch, i) => {
+      const key = keyOf(touch);
+      const total = totals.get(key) ?? { conversions: 0, revenue: 0 };
+      total.conversions += shares[i];
+      total.revenue += shares[i] * journey.revenue;
+      totals.set(key, total);
+    });
+  }
+  const credits = [...totals]
+    .map(([key, total]) => ({ key, ...total }))
+    .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { credits, unattributed };
+}
