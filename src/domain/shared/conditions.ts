@@ -557,7 +557,7 @@ const isoDatePattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
 /** Milliseconds since the epoch of an ISO-8601 date or date-time (UTC without offset), else NaN. */
-function isoDateMillis(text: string): number {
+export function isoDateMillis(text: string): number {
   const match = isoDatePattern.exec(text);
   if (!match) return Number.NaN;
   const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] =
