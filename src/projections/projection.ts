@@ -36,7 +36,20 @@ export interface Projection {
   /** Index hints per collection (field paths), used by adapters that can index. */
   readonly indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
   project(events: readonly RecordedEvent[], session: ProjectionSession): Promise<void>;
+  /**
+   * Optional: the event types it still needs, given its read model now (a subset of
+   * `eventTypes`), asked after each batch; the runner reads only those from then on. For a
+   * read model that can no longer change (funnels pinned to no definition at all), so it
+   * does not read the whole log for nothing.
+   */
+  eventTypesNow?(read: ReadDocument): Promise<readonly string[]>;
 }
+
+/** Reads one of the projection's documents as committed (logical collection names). */
+export type ReadDocument = <T extends Document>(
+  collection: string,
+  id: string,
+) => Promise<T | null>;
 
 /** A document changed by a committed batch, published to live subscribers. */
 export interface DocumentChange {

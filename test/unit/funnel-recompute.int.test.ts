@@ -206,3 +206,38 @@ it('recomputes at start when the definitions changed while it was stopped', asyn
   await settled;
   expect(await serving()).toEqual({ version: 2, converted: expectedConverted(24) });
 });
+
+it('reads no more tracked events once it pinned no funnel at all, and still reaches every position', async () => {
+  await traffic();
+  await manager.start();
+  const head = await eventStore.headPosition();
+  expect(await manager.waitForPosition(head, 10_000, ['funnels'])).toBe(true);
+  // The first batch pinned an empty set of definitions: nothing can change this generation.
+  await new Promise<void>((resolve) => {
+    const narrowed = () => manager.snapshot().filters.funnels?.eventTypes?.length === 0;
+    if (narrowed()) return resolve();
+    const stop = changeFeed.listen(() => {
+      if (!narrowed()) return;
+      stop();
+      resolve();
+    });
+  });
+  await eventStore.appendMany([
+    {
+      streamId: contactStreamId(workspaceId, 'late'),
+      events: [
+        {
+          eventId: 'late-1',
+          type: 'PageViewed',
+          data: { messageId: 'late-1', userId: 'late', anonymousId: null, name: null },
+          metadata: { workspaceId, schemaVersion: 1 },
+        },
+      ],
+      expected: ExpectedRevision.any,
+    },
+  ]);
+  expect(await manager.waitForPosition(await eventStore.headPosition(), 1_000, ['funnels'])).toBe(
+    true,
+  );
+  expect(await serving()).toEqual({ version: null, converted: 0 });
+});

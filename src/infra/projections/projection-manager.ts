@@ -7,7 +7,7 @@
 import type { ProjectionStatusView, RebuildProgressView } from '../../graphql/context';
 import type { Projection } from '../../projections/projection';
 import type { ReadStore } from '../../projections/read-store';
-import type { EventStore } from '../event-store/event-store';
+import type { EventFilter, EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import type { ChangeFeed } from './change-feed';
 import { type CommittedBatch, ProjectionRunner } from './projection-runner';
@@ -71,6 +71,8 @@ export interface ProjectorSnapshot {
   readonly generations: Record<string, number>;
   /** Position of the runner that serves (or rebuilds, while an outdated generation serves). */
   readonly positions: Record<string, bigint>;
+  /** The events that runner reads now (a projection may need fewer than it declares). */
+  readonly filters: Record<string, EventFilter>;
   readonly rebuilds: Record<string, RebuildProgress | null>;
 }
 
@@ -267,10 +269,17 @@ export class ProjectionManager implements Projectors {
 
   /** What a projector thread reports after each batch: generations, positions, rebuilds. */
   snapshot(): ProjectorSnapshot {
-    const snapshot: ProjectorSnapshot = { generations: {}, positions: {}, rebuilds: {} };
+    const snapshot: ProjectorSnapshot = {
+      generations: {},
+      positions: {},
+      filters: {},
+      rebuilds: {},
+    };
     for (const [name, entry] of this.entries) {
+      const runner = entry.active ?? entry.rebuild?.runner;
       snapshot.generations[name] = entry.generation;
-      snapshot.positions[name] = (entry.active ?? entry.rebuild?.runner)?.position ?? -1n;
+      snapshot.positions[name] = runner?.position ?? -1n;
+      if (runner) snapshot.filters[name] = runner.filter;
       snapshot.rebuilds[name] = this.rebuildProgress(entry);
     }
     return snapshot;

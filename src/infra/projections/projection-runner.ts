@@ -4,8 +4,8 @@
  * atomic step, so a crash at any moment neither applies an event twice nor skips one.
  */
 import type { RecordedEvent } from '../../domain/shared/events';
-import type { DocumentChange, Projection } from '../../projections/projection';
-import type { ReadStore } from '../../projections/read-store';
+import type { DocumentChange, Projection, ReadDocument } from '../../projections/projection';
+import type { Document, ReadStore } from '../../projections/read-store';
 import type { EventFilter, EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import { CheckpointedLoop, type LoopState } from '../shared/checkpointed-loop';
@@ -36,22 +36,25 @@ export interface RunnerOptions {
 
 export class ProjectionRunner {
   eventsProcessed = 0;
-  readonly filter: EventFilter;
   private readonly loop: CheckpointedLoop;
 
   constructor(private readonly options: RunnerOptions) {
-    this.filter = { eventTypes: options.projection.eventTypes };
     this.loop = new CheckpointedLoop({
       name: options.checkpointName,
       kind: 'projection',
       eventStore: options.eventStore,
       readStore: options.readStore,
-      filter: this.filter,
+      filter: { eventTypes: options.projection.eventTypes },
       batchSize: options.batchSize,
       logger: options.logger,
       beforeBatch: options.beforeBatch,
       handle: (events, after) => this.apply(events, after),
     });
+  }
+
+  /** The events it reads now (see Projection.eventTypesNow). */
+  get filter(): EventFilter {
+    return this.loop.filter;
   }
 
   get name(): string {
@@ -99,5 +102,14 @@ export class ProjectionRunner {
       events: events.length,
       changes: session.changed(),
     });
+    if (projection.eventTypesNow) {
+      const { physical } = this.options;
+      const read: ReadDocument = <T extends Document>(collection: string, id: string) =>
+        readStore.collection<T>(physical(collection)).findOne({ _id: id });
+      if (this.loop.narrowTo(await projection.eventTypesNow(read))) {
+        // Whoever checks positions against this projection's filter must hear of the new one.
+        this.options.onCommitted({ projection: projection.name, position, events: 0, changes: [] });
+      }
+    }
   }
 }

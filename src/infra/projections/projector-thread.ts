@@ -71,7 +71,12 @@ export interface ProjectorThreadOptions {
 
 export class ProjectorThread implements Projectors {
   private worker: Worker | null = null;
-  private snapshot: ProjectorSnapshot = { generations: {}, positions: {}, rebuilds: {} };
+  private snapshot: ProjectorSnapshot = {
+    generations: {},
+    positions: {},
+    filters: {},
+    rebuilds: {},
+  };
   private readonly pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
@@ -171,7 +176,7 @@ export class ProjectorThread implements Projectors {
           if (!projection) throw new UnknownProjectionError(name);
           return {
             position: this.snapshot.positions[name] ?? -1n,
-            filter: { eventTypes: projection.eventTypes },
+            filter: this.snapshot.filters[name] ?? { eventTypes: projection.eventTypes },
           };
         }),
     });

@@ -44,11 +44,35 @@ export class CheckpointedLoop {
   lastError: string | null = null;
 
   private subscription: EventSubscription | null = null;
+  private currentFilter: EventFilter;
   private stopping = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
 
-  constructor(private readonly options: CheckpointedLoopOptions) {}
+  constructor(private readonly options: CheckpointedLoopOptions) {
+    this.currentFilter = options.filter;
+  }
+
+  /** Which events it reads now. */
+  get filter(): EventFilter {
+    return this.currentFilter;
+  }
+
+  /**
+   * Reads `eventTypes` from now on: the subscription is closed and opened again after the
+   * checkpoint with the new filter. Called by `handle` after its commit; true when it changed.
+   */
+  narrowTo(eventTypes: readonly string[]): boolean {
+    const current = this.currentFilter.eventTypes;
+    const same =
+      current !== undefined &&
+      current.length === eventTypes.length &&
+      current.every((type, index) => type === eventTypes[index]);
+    if (same) return false;
+    this.currentFilter = { ...this.currentFilter, eventTypes };
+    void this.subscription?.close();
+    return true;
+  }
 
   /**
    * Called by `handle` right after its commit, before it tells anyone: whoever hears of the
@@ -84,7 +108,7 @@ export class CheckpointedLoop {
         this.position = checkpoint?.position ?? -1n;
         this.subscription = eventStore.subscribe({
           after: this.position >= 0n ? this.position : undefined,
-          filter: this.options.filter,
+          filter: this.currentFilter,
         });
         // stop() may have come while the checkpoint was read, before there was a subscription to close.
         if (this.stopping) break;

@@ -151,6 +151,12 @@ export function createFunnelResultsProjection(
         ['workspaceId', 'funnelId', 'personId'],
       ],
     },
+    // A generation pinned to no funnel at all can never change: it reads nothing more (a new
+    // definition starts a new generation).
+    async eventTypesNow(read) {
+      const pin = await read<FunnelPinDocument>(funnelPinsCollection, pinId);
+      return pin !== null && pin.funnels.length === 0 ? [] : trackingEventTypes;
+    },
     async project(events, session) {
       const pin = await pinnedDefinitions(session, definitions);
       const byWorkspace = compile(pin.funnels);
