@@ -13,6 +13,7 @@ import { campaignChannels, campaignGoalMetrics } from '../../domain/campaign';
 import { formatMoney, type Money as DomainMoney } from '../../domain/shared/money';
 import type { JsonObject } from '../../domain/tracking/tracking.events';
 import type { CampaignDocument } from '../../projections/campaigns/campaigns.projection';
+import { CommandArgs, CommandResultFields } from '../shared/commands';
 import { PageInfo } from '../shared/page-info';
 
 export const CampaignStatus = {
@@ -331,40 +332,16 @@ export class UpdateCampaignInput {
 }
 
 @ObjectType({ description: 'What a campaign command did.' })
-export class CampaignCommandResult {
+export class CampaignCommandResult extends CommandResultFields {
   @Field(() => ID)
   campaignId!: string;
-
-  @Field({ description: 'Stream revision after the command.' })
-  revision!: string;
-
-  @Field({ description: 'Log position written; pass it as minPosition to read your own write.' })
-  position!: string;
-
-  @Field({
-    description: 'True when this commandId had been handled before and nothing new happened.',
-  })
-  replayed!: boolean;
 
   /** Resolved by a field resolver after waiting for the projection (read-your-writes). */
   campaign?: Campaign | null;
 }
 
 @ArgsType()
-export class CampaignChangeArgs {
+export class CampaignChangeArgs extends CommandArgs {
   @Field(() => ID)
   id!: string;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The revision last read; the command fails with CONFLICT when the campaign moved on.',
-  })
-  expectedRevision?: string | null;
-
-  @Field(() => String, {
-    nullable: true,
-    description: 'Makes the call idempotent: a retry with the same id returns the first result.',
-  })
-  commandId?: string | null;
 }

@@ -1,5 +1,6 @@
 import {
   Arg,
+  Args,
   Ctx,
   Float,
   ID,
@@ -46,6 +47,7 @@ import { batchTicks } from '../shared/live';
 import { newestFirst } from '../shared/pages';
 import {
   Experiment,
+  ExperimentChangeArgs,
   ExperimentCommandResult,
   ExperimentConnection,
   ExperimentInput,
@@ -229,10 +231,8 @@ export class ExperimentResolver {
     description: 'States the whole definition again; a draft only.',
   })
   async updateExperiment(
-    @Arg('key', () => ID) key: string,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Arg('input', () => ExperimentInput) input: ExperimentInput,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     await existingCampaign(context, input.campaignId);
@@ -247,9 +247,7 @@ export class ExperimentResolver {
     description: "Starts a draft: phase 1, with the definition's weights.",
   })
   startExperiment(
-    @Arg('key', () => ID) key: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -264,13 +262,11 @@ export class ExperimentResolver {
       'New weights for a running experiment start a new phase, analysed apart; the same weights again change nothing.',
   })
   changeExperimentWeights(
-    @Arg('key', () => ID) key: string,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Arg('weights', () => [Float], {
       description: "Percent per variant, in the definition's order, summing to 100.",
     })
     weights: number[],
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -284,12 +280,10 @@ export class ExperimentResolver {
     description: 'Stops a running experiment, with a winner or without one.',
   })
   stopExperiment(
-    @Arg('key', () => ID) key: string,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Arg('winner', () => String, { nullable: true, description: "A variant's key." })
     winner: string | null,
     @Arg('note', () => String, { nullable: true }) note: string | null,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -304,11 +298,9 @@ export class ExperimentResolver {
       'Stops a running experiment with this winner, or names the winner of one stopped without; a winner once named is final.',
   })
   declareWinner(
-    @Arg('key', () => ID) key: string,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Arg('variant', () => String, { description: "The winning variant's key." }) variant: string,
     @Arg('note', () => String, { nullable: true }) note: string | null,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -323,9 +315,7 @@ export class ExperimentResolver {
       "Puts the winner's content on the campaign (Campaign.content, under the experiment's surface), shortly after.",
   })
   async applyWinner(
-    @Arg('key', () => ID) key: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => ExperimentChangeArgs) { key, expectedRevision, commandId }: ExperimentChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<ExperimentCommandResult> {
     await campaignStillShowing(context, key);
@@ -517,8 +507,8 @@ function assignment(
 
 async function execute(
   context: TouchlineContext,
-  commandId: string | null,
-  expectedRevision: string | null,
+  commandId: string | null | undefined,
+  expectedRevision: string | null | undefined,
   build: (metadata: ExperimentCommand['metadata']) => ExperimentCommand,
 ): Promise<ExperimentCommandResult> {
   const { command, ...outcome } = await runCommand(

@@ -1,5 +1,15 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import {
+  ArgsType,
+  Field,
+  Float,
+  ID,
+  InputType,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from 'type-graphql';
+import { CommandArgs, CommandResultFields } from '../shared/commands';
 import {
   analysisMethods,
   campaignContentSurface,
@@ -453,18 +463,15 @@ export class ExperimentConnection {
 }
 
 @ObjectType()
-export class ExperimentCommandResult {
+export class ExperimentCommandResult extends CommandResultFields {
   @Field(() => ID)
   key!: string;
+}
 
-  @Field({ description: "The experiment stream's revision after the command." })
-  revision!: string;
-
-  @Field({ description: 'Log position: pass it as minPosition to read your write.' })
-  position!: string;
-
-  @Field({ description: 'The commandId had been handled before; this is its first result.' })
-  replayed!: boolean;
+@ArgsType()
+export class ExperimentChangeArgs extends CommandArgs {
+  @Field(() => ID)
+  key!: string;
 }
 
 @ObjectType()

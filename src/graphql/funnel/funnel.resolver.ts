@@ -1,4 +1,15 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import {
   parseFunnelDefinition,
   type FunnelDefinition,
@@ -39,6 +50,7 @@ import { batchTicks } from '../shared/live';
 import { newestFirst } from '../shared/pages';
 import {
   Funnel,
+  FunnelChangeArgs,
   FunnelCommandResult,
   FunnelConnection,
   FunnelInput,
@@ -232,10 +244,8 @@ export class FunnelResolver {
       'Records a new version of the definition; the funnel is recomputed from the log while the previous version keeps serving.',
   })
   updateFunnel(
-    @Arg('id', () => ID) id: string,
+    @Args(() => FunnelChangeArgs) { id, expectedRevision, commandId }: FunnelChangeArgs,
     @Arg('input', () => FunnelInput) input: FunnelInput,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -249,9 +259,7 @@ export class FunnelResolver {
     description: 'Archives a funnel: it is no longer computed.',
   })
   archiveFunnel(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedRevision', () => String, { nullable: true }) expectedRevision: string | null,
-    @Arg('commandId', () => String, { nullable: true }) commandId: string | null,
+    @Args(() => FunnelChangeArgs) { id, expectedRevision, commandId }: FunnelChangeArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelCommandResult> {
     return execute(context, commandId, expectedRevision, (metadata) => ({
@@ -394,8 +402,8 @@ function trendPeriodCount(interval: TrendInterval, from: number, to: number): nu
 
 async function execute(
   context: TouchlineContext,
-  commandId: string | null,
-  expectedRevision: string | null,
+  commandId: string | null | undefined,
+  expectedRevision: string | null | undefined,
   build: (metadata: FunnelCommand['metadata']) => FunnelCommand,
 ): Promise<FunnelCommandResult> {
   const { command, ...outcome } = await runCommand(

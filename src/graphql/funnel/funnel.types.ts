@@ -1,4 +1,13 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import {
+  ArgsType,
+  Field,
+  Float,
+  ID,
+  InputType,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from 'type-graphql';
 import type {
   FunnelDefinition,
   FunnelDefinitionInput,
@@ -15,6 +24,7 @@ import type {
 } from '../../projections/funnels/report';
 import { RebuildProgress } from '../admin/projection.types';
 import { conditionInput, PropertyFilter, PropertyFilterInput } from '../shared/conditions';
+import { CommandArgs, CommandResultFields } from '../shared/commands';
 import { PageInfo } from '../shared/page-info';
 
 export const FunnelOrder = {
@@ -281,18 +291,15 @@ export class FunnelConnection {
 }
 
 @ObjectType()
-export class FunnelCommandResult {
+export class FunnelCommandResult extends CommandResultFields {
   @Field(() => ID)
   funnelId!: string;
+}
 
-  @Field({ description: "The funnel stream's revision after the command." })
-  revision!: string;
-
-  @Field({ description: 'Log position: pass it as minPosition to read your write.' })
-  position!: string;
-
-  @Field({ description: 'The commandId had been handled before; this is its first result.' })
-  replayed!: boolean;
+@ArgsType()
+export class FunnelChangeArgs extends CommandArgs {
+  @Field(() => ID)
+  id!: string;
 }
 
 @ObjectType()

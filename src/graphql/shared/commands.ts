@@ -3,6 +3,7 @@
  * a command id (the client's, for idempotency, or a new one), the clock from the services,
  * the client's expected revision, and the outcome as every command result shows it.
  */
+import { ArgsType, Field, ObjectType } from 'type-graphql';
 import type { CommandMetadata } from '../../domain/shared/events';
 import type { CommandOutcome, TouchlineContext } from '../context';
 import { commandIdOrNew, optionalInt64 } from './arguments';
@@ -30,4 +31,36 @@ export async function runCommand<Command extends { readonly metadata: CommandMet
     position: outcome.position.toString(),
     replayed: outcome.replayed,
   };
+}
+
+/** What every change to an existing aggregate takes beside its id (optimistic concurrency, idempotency). */
+@ArgsType()
+export class CommandArgs {
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The revision last read; the command fails with CONFLICT when the stream moved on.',
+  })
+  expectedRevision?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Makes the call idempotent: a retry with the same id returns the first result.',
+  })
+  commandId?: string | null;
+}
+
+/** What every command answers; each area adds the id of its aggregate. */
+@ObjectType()
+export abstract class CommandResultFields {
+  @Field({ description: 'Stream revision after the command.' })
+  revision!: string;
+
+  @Field({ description: 'Log position written; pass it as minPosition to read your own write.' })
+  position!: string;
+
+  @Field({
+    description: 'True when this commandId had been handled before and nothing new happened.',
+  })
+  replayed!: boolean;
 }
