@@ -120,27 +120,22 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
       const schedule = { startsAt: event.data.startsAt, endsAt: event.data.endsAt };
       return {
         status: 'Scheduled',
+        ...carriedOver(state),
         campaign: { ...state.campaign, schedule },
-        spend: state.spend,
-        content: state.content,
       };
     }
     case 'CampaignLaunched':
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Active',
-        campaign: state.campaign,
-        spend: state.spend,
-        content: state.content,
+        ...carriedOver(state),
         launchedAt: event.data.launchedAt,
       };
     case 'CampaignPaused':
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Paused',
-        campaign: state.campaign,
-        spend: state.spend,
-        content: state.content,
+        ...carriedOver(state),
         launchedAt: launchedAtOf(state, event.data.pausedAt),
         pausedAt: event.data.pausedAt,
         pauseReason: event.data.reason,
@@ -149,27 +144,21 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Active',
-        campaign: state.campaign,
-        spend: state.spend,
-        content: state.content,
+        ...carriedOver(state),
         launchedAt: launchedAtOf(state, event.data.resumedAt),
       };
     case 'CampaignCompleted':
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Completed',
-        campaign: state.campaign,
-        spend: state.spend,
-        content: state.content,
+        ...carriedOver(state),
         completedAt: event.data.completedAt,
       };
     case 'CampaignArchived':
       if (state.status === 'Nonexistent') return state;
       return {
         status: 'Archived',
-        campaign: state.campaign,
-        spend: state.spend,
-        content: state.content,
+        ...carriedOver(state),
         archivedAt: event.data.archivedAt,
       };
     case 'AdReportImported': {
@@ -211,6 +200,11 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
 function applyChanges(profile: CampaignProfile, changes: CampaignChanges): CampaignProfile {
   // Only keys present in the event change the profile; a stored event never holds `undefined`.
   return { ...profile, ...changes };
+}
+
+/** What every phase of a campaign carries into the next: its profile, spend and content. */
+function carriedOver(state: ExistingCampaignState): Omit<Existing<never>, 'status'> {
+  return { campaign: state.campaign, spend: state.spend, content: state.content };
 }
 
 /** A running campaign remembers its launch; the fallback only serves malformed streams. */
