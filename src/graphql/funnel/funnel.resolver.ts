@@ -17,6 +17,7 @@ import {
 } from '../../domain/funnel';
 import {
   funnelDefinitionsCollection,
+  funnelDefinitionsProjectionName,
   funnelDocumentId,
   type FunnelDefinitionDocument,
 } from '../../projections/funnels/funnel-definitions.projection';
@@ -30,6 +31,7 @@ import {
 import {
   funnelPeopleCollection,
   funnelPinsCollection,
+  funnelResultsProjectionName,
   type FunnelPersonDocument,
   type FunnelPinDocument,
 } from '../../projections/funnels/funnels.projection';
@@ -63,8 +65,8 @@ import {
   definitionInput,
 } from './funnel.types';
 
-const DEFINITIONS_PROJECTION = 'funnel-definitions';
-const RESULTS_PROJECTION = 'funnels';
+const DEFINITIONS_PROJECTION = funnelDefinitionsProjectionName;
+const RESULTS_PROJECTION = funnelResultsProjectionName;
 const PROJECTIONS = [DEFINITIONS_PROJECTION, RESULTS_PROJECTION];
 const DAY_MS = 24 * 60 * 60 * 1000;
 

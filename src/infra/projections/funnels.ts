@@ -5,10 +5,12 @@
  */
 import {
   funnelDefinitionsCollection,
+  funnelDefinitionsProjectionName,
   type FunnelDefinitionDocument,
 } from '../../projections/funnels/funnel-definitions.projection';
 import {
   funnelPinsCollection,
+  funnelResultsProjectionName,
   type FunnelDefinitionsSource,
   type FunnelPinDocument,
 } from '../../projections/funnels/funnels.projection';
@@ -16,9 +18,6 @@ import type { ReadStore } from '../../projections/read-store';
 import type { Logger } from '../logger';
 import type { ChangeFeed } from './change-feed';
 import type { ProjectionManager } from './projection-manager';
-
-export const funnelResultsProjectionName = 'funnels';
-export const funnelDefinitionsProjectionName = 'funnel-definitions';
 
 /** Reads the serving definitions read model through `collection` (logical → physical). */
 export function funnelDefinitionsSource(

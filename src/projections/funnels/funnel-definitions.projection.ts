@@ -9,6 +9,7 @@ import {
 } from '../../domain/funnel/funnel.events';
 import { documentProjection } from '../projection';
 
+export const funnelDefinitionsProjectionName = 'funnel-definitions';
 export const funnelDefinitionsCollection = 'funnels';
 
 export type FunnelDefinitionDocument = {
@@ -30,7 +31,7 @@ export function funnelDocumentId(workspaceId: string, funnelId: string): string 
 }
 
 export const funnelDefinitionsProjection = documentProjection<FunnelDefinitionDocument>({
-  name: 'funnel-definitions',
+  name: funnelDefinitionsProjectionName,
   version: 1,
   collection: funnelDefinitionsCollection,
   eventTypes: funnelEventTypes,

@@ -46,24 +46,29 @@ export interface CompiledFunnel extends FunnelVersion {
 
 type Predicate = (event: BehaviouralEvent) => boolean;
 
+/** What the matching rules read of a definition. */
+export function matchingRules(definition: FunnelDefinition): MatchingRules {
+  return {
+    stepCount: definition.steps.length,
+    order: definition.order,
+    windowMs: definition.windowSeconds * 1000,
+    exclusions: definition.exclusions.map(({ fromStep, toStep }) => ({ fromStep, toStep })),
+    breakdownFrom: definition.breakdown?.attribution ?? null,
+  };
+}
+
 export function compileFunnel(
   funnel: FunnelVersion,
   range: StartRange | null = null,
 ): CompiledFunnel {
   const { definition } = funnel;
-  const windowMs = definition.windowSeconds * 1000;
+  const rules = matchingRules(definition);
+  const { windowMs } = rules;
   const stepMatchers = matchersByEvent(definition.steps);
   const exclusionMatchers = matchersByEvent(definition.exclusions);
   const strict = definition.order === 'strict';
   const breakdownPath = definition.breakdown?.property ?? null;
   const campaignId = definition.campaignId;
-  const rules: MatchingRules = {
-    stepCount: definition.steps.length,
-    order: definition.order,
-    windowMs,
-    exclusions: definition.exclusions.map(({ fromStep, toStep }) => ({ fromStep, toStep })),
-    breakdownFrom: definition.breakdown?.attribution ?? null,
-  };
   return {
     ...funnel,
     rules,

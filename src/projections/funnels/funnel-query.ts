@@ -8,7 +8,7 @@
  * stored results serve as they are.
  */
 import type { FunnelDefinition } from '../../domain/funnel/funnel.events';
-import { compileFunnel, restrictToRange, type StartRange } from './funnel-events';
+import { matchingRules, restrictToRange, type StartRange } from './funnel-events';
 import { personResult, toFunnelEvent, type FunnelPersonDocument } from './funnels.projection';
 import { matchPerson, type PersonResult } from './matching';
 import { summarizeFunnel, type FunnelReport } from './report';
@@ -25,7 +25,7 @@ export function personResults(
   documents: readonly FunnelPersonDocument[],
   filter: ReportFilter,
 ): { personId: string; result: PersonResult }[] {
-  const rules = compileFunnel({ workspaceId: '', funnelId: '', version: 0, definition }).rules;
+  const rules = matchingRules(definition);
   const results: { personId: string; result: PersonResult }[] = [];
   for (const document of documents) {
     const result =

@@ -33,6 +33,7 @@ import {
 } from './funnel-events';
 import { matchPerson, sortFunnelEvents, type FunnelEvent, type PersonResult } from './matching';
 
+export const funnelResultsProjectionName = 'funnels';
 export const funnelPeopleCollection = 'funnel_people';
 export const funnelIdentitiesCollection = 'funnel_identities';
 export const funnelPersonsCollection = 'funnel_persons';
@@ -70,7 +71,6 @@ export type FunnelPersonDocument = {
 export type FunnelPinDocument = {
   readonly _id: string;
   readonly funnels: readonly FunnelVersion[];
-  readonly pinnedAt: string;
 };
 
 type FunnelIdentityDocument = {
@@ -136,7 +136,7 @@ export function createFunnelResultsProjection(
   };
 
   return {
-    name: options.name ?? 'funnels',
+    name: options.name ?? funnelResultsProjectionName,
     version: 1,
     eventTypes: trackingEventTypes,
     collections: [
@@ -181,7 +181,6 @@ async function pinnedDefinitions(
   const pin: FunnelPinDocument = {
     _id: pinId,
     funnels: [...(await source())],
-    pinnedAt: new Date().toISOString(),
   };
   session.put(funnelPinsCollection, pin);
   return pin;
