@@ -18,8 +18,9 @@ import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store
 import { createLogger } from '../../src/infra/logger';
 import { createProjectionManager } from '../../src/infra/projections/catalog';
 import { ChangeFeed } from '../../src/infra/projections/change-feed';
-import type { ProjectionManager } from '../../src/infra/projections/projection-manager';
+import { ProjectionManager } from '../../src/infra/projections/projection-manager';
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
+import { funnelDefinitionsProjection } from '../../src/projections/funnels/funnel-definitions.projection';
 import {
   funnelPeopleCollection,
   funnelPinsCollection,
@@ -240,4 +241,40 @@ it('reads no more tracked events once it pinned no funnel at all, and still reac
     true,
   );
   expect(await serving()).toEqual({ version: null, converted: 0 });
+});
+
+it('recomputes at start when the definitions read model moved on while the funnels did not', async () => {
+  await traffic();
+  await command('CreateFunnel', definition(6 * 60 * 60));
+  await manager.start();
+  await whenServing(({ version }) => version === 1);
+  await manager.stop();
+
+  // The definitions projection alone applies the update (as if the process stopped before the
+  // funnels were recomputed): when everything starts again, no definition change is left to
+  // announce, and only the check at start can see that the pinned version is stale.
+  const updated = await command('UpdateFunnel', definition(24 * 60 * 60));
+  const definitionsOnly = new ProjectionManager({
+    eventStore,
+    readStore,
+    projections: [funnelDefinitionsProjection],
+    changeFeed: new ChangeFeed(),
+    batchSize: 25,
+    logger: createLogger('silent'),
+  });
+  await definitionsOnly.start();
+  expect(await definitionsOnly.waitForPosition(updated, 10_000)).toBe(true);
+  await definitionsOnly.stop();
+
+  manager = createProjectionManager({
+    eventStore,
+    readStore,
+    changeFeed,
+    batchSize: 25,
+    logger: createLogger('silent'),
+  });
+  const settled = whenServing(({ version }) => version === 2);
+  await manager.start();
+  await settled;
+  expect(await serving()).toEqual({ version: 2, converted: expectedConverted(24) });
 });

@@ -13,6 +13,7 @@ import {
   experimentsProjectionName,
   experimentStatsCollection,
   statsDocumentId,
+  statsDocumentOwner,
   type ExperimentDocument,
   type ExperimentStatsDocument,
 } from '../../projections/experiments/experiments.projection';
@@ -81,16 +82,13 @@ export async function watchAutoStop(options: AutoStopOptions): Promise<() => voi
 
   const stop = changeFeed.listen((batch) => {
     if (batch.projection !== experimentsProjectionName) return;
-    const touched = new Set<string>();
+    const touched = new Map<string, { workspaceId: string; key: string }>();
     for (const change of batch.changes) {
-      if (change.collection !== experimentStatsCollection || change.workspaceId === undefined)
-        continue;
-      // `${workspaceId}:${key}:${phase}`
-      const [, key] = change.id.split(':');
-      if (key !== undefined) touched.add(`${change.workspaceId}\u0000${key}`);
+      if (change.collection !== experimentStatsCollection) continue;
+      const owner = statsDocumentOwner(change.id);
+      if (owner) touched.set(experimentDocumentId(owner.workspaceId, owner.key), owner);
     }
-    for (const entry of touched) {
-      const [workspaceId, key] = entry.split('\u0000') as [string, string];
+    for (const { workspaceId, key } of touched.values()) {
       queue = queue
         .then(() => consider(workspaceId, key))
         .catch((error: unknown) =>

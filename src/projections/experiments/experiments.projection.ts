@@ -154,6 +154,12 @@ export function statsDocumentId(workspaceId: string, key: string, phase: number)
   return `${workspaceId}:${key}:${phase}`;
 }
 
+/** The workspace and experiment a statistics document id names (neither holds a `:`). */
+export function statsDocumentOwner(id: string): { workspaceId: string; key: string } | null {
+  const [workspaceId, key] = id.split(':');
+  return workspaceId && key ? { workspaceId, key } : null;
+}
+
 function unitDocumentId(workspaceId: string, key: string, phase: number, unit: string): string {
   return `${workspaceId}:${key}:${phase}|${unit}`;
 }
