@@ -4,8 +4,15 @@
  * read back and thrown away. Documents are kept as the projection hands them over:
  * projections never change a document in place, they put a new one.
  */
+import { Aggregator, Query } from 'mingo';
 import type { ProjectionSession } from '../../projections/projection';
-import type { Document } from '../../projections/read-store';
+import type {
+  Document,
+  Filter,
+  FindOptions,
+  PipelineStage,
+  ReadCollection,
+} from '../../projections/read-store';
 
 export class MemoryReadModels implements ProjectionSession {
   private readonly collections = new Map<string, Map<string, Document>>();
@@ -34,6 +41,29 @@ export class MemoryReadModels implements ProjectionSession {
 
   documents<T extends Document>(collection: string): T[] {
     return [...(this.collections.get(collection)?.values() ?? [])] as T[];
+  }
+
+  /**
+   * A collection read with MongoDB's filters, sorts and aggregations (through mingo), so the
+   * queries written for the stores answer from memory too. Documents are handed out as
+   * stored: readers must not change them.
+   */
+  collection<T extends Document>(name: string): ReadCollection<T> {
+    const all = () => this.documents<T>(name);
+    const find = (filter: Filter, options: FindOptions = {}): T[] => {
+      const cursor = new Query(filter).find(all(), options.projection ?? {});
+      if (options.sort) cursor.sort(options.sort);
+      if (options.skip !== undefined) cursor.skip(options.skip);
+      if (options.limit !== undefined) cursor.limit(options.limit);
+      return cursor.all() as T[];
+    };
+    return {
+      findOne: async (filter) => find(filter, { limit: 1 })[0] ?? null,
+      find: async (filter, options) => find(filter, options),
+      count: async (filter = {}) => find(filter).length,
+      aggregate: async <R>(pipeline: readonly PipelineStage[]) =>
+        new Aggregator([...pipeline]).run(all()) as R[],
+    };
   }
 
   private documentsOf(collection: string): Map<string, Document> {

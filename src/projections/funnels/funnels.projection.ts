@@ -21,7 +21,8 @@ import {
   trackingEventTypes,
   type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
-import { joinedIdentity, survivingSide } from '../identity/joins';
+import { joinedIdentity } from '../identity/joins';
+import { People } from '../identity/people';
 import { BatchDocuments } from '../batch-documents';
 import type { Projection, ProjectionSession } from '../projection';
 import {
@@ -71,24 +72,6 @@ export type FunnelPersonDocument = {
 export type FunnelPinDocument = {
   readonly _id: string;
   readonly funnels: readonly FunnelVersion[];
-};
-
-type FunnelIdentityDocument = {
-  /** `${workspaceId}:${identity}`. */
-  readonly _id: string;
-  readonly workspaceId: string;
-  readonly identity: string;
-  readonly personId: string;
-};
-
-type FunnelPersonIdentities = {
-  /** `${workspaceId}:${personId}`. */
-  readonly _id: string;
-  readonly workspaceId: string;
-  readonly personId: string;
-  readonly identities: readonly string[];
-  /** The person has a userId. */
-  readonly known: boolean;
 };
 
 /** The definitions a new generation pins: the active funnels' latest versions. */
@@ -204,7 +187,10 @@ class FunnelBatch {
     private readonly byWorkspace: ReadonlyMap<string, readonly CompiledFunnel[]>,
   ) {
     this.documents = new BatchDocuments(session);
-    this.people = new People(this.documents);
+    this.people = new People(this.documents, {
+      identities: funnelIdentitiesCollection,
+      persons: funnelPersonsCollection,
+    });
   }
 
   async apply(recorded: RecordedEvent<TrackingEvent>): Promise<void> {
@@ -331,91 +317,4 @@ function withResult(document: FunnelPersonDocument, funnel: CompiledFunnel): Fun
 export function personResult(document: FunnelPersonDocument): PersonResult {
   const { reached, stepTimes, excluded, breakdown, cohortDays } = document;
   return { reached, stepTimes, excluded, breakdown, cohortDays };
-}
-
-/**
- * Which person each identity belongs to, as one batch sees it (through its documents).
- * A person's id is the identity it was first seen under; the joins keep the known side's.
- */
-class People {
-  constructor(private readonly documents: BatchDocuments) {}
-
-  /** The person an identity belongs to, registered when new; `known`: filed under a userId. */
-  async resolve(workspaceId: string, identity: string, known: boolean): Promise<string> {
-    const mapped = await this.identity(workspaceId, identity);
-    const personId = mapped?.personId ?? identity;
-    const person = await this.person(workspaceId, personId);
-    if (person === null) {
-      this.point(workspaceId, [identity], personId);
-      this.save({
-        _id: `${workspaceId}:${personId}`,
-        workspaceId,
-        personId,
-        identities: [identity],
-        known,
-      });
-    } else if (known && !person.known) {
-      this.save({ ...person, known });
-    }
-    return personId;
-  }
-
-  /** Joins `joined`'s person with `personId`'s; null when nothing merges. */
-  async join(
-    workspaceId: string,
-    personId: string,
-    joined: string,
-    eventType: TrackingEvent['type'],
-  ): Promise<{ absorbed: string; kept: string } | null> {
-    const own = (await this.person(workspaceId, personId)) as FunnelPersonIdentities;
-    const mapped = await this.identity(workspaceId, joined);
-    if (mapped === null) {
-      this.point(workspaceId, [joined], personId);
-      this.save({ ...own, identities: [...own.identities, joined] });
-      return null;
-    }
-    if (mapped.personId === personId) return null;
-    const other = (await this.person(workspaceId, mapped.personId)) as FunnelPersonIdentities;
-    const side = survivingSide(eventType, own, other);
-    if (side === 'none') return null;
-    const [kept, absorbed] = side === 'own' ? [own, other] : [other, own];
-    this.point(workspaceId, absorbed.identities, kept.personId);
-    this.save({
-      ...kept,
-      identities: [...kept.identities, ...absorbed.identities],
-      known: kept.known || absorbed.known,
-    });
-    this.documents.delete(funnelPersonsCollection, absorbed._id);
-    return { absorbed: absorbed.personId, kept: kept.personId };
-  }
-
-  private point(workspaceId: string, identities: readonly string[], personId: string): void {
-    for (const identity of identities) {
-      const document: FunnelIdentityDocument = {
-        _id: `${workspaceId}:${identity}`,
-        workspaceId,
-        identity,
-        personId,
-      };
-      this.documents.set(funnelIdentitiesCollection, document);
-    }
-  }
-
-  private save(person: FunnelPersonIdentities): void {
-    this.documents.set(funnelPersonsCollection, person);
-  }
-
-  private identity(workspaceId: string, identity: string) {
-    return this.documents.get<FunnelIdentityDocument>(
-      funnelIdentitiesCollection,
-      `${workspaceId}:${identity}`,
-    );
-  }
-
-  private person(workspaceId: string, personId: string) {
-    return this.documents.get<FunnelPersonIdentities>(
-      funnelPersonsCollection,
-      `${workspaceId}:${personId}`,
-    );
-  }
 }

@@ -1,0 +1,548 @@
+/**
+ * Attribution reports from the attribution read model (the live one, or the in-memory one of
+ * an analysis with other settings): the same reads and folds either way.
+ *
+ * A range [from, to] (both ends included) is answered from the daily sums for the UTC days
+ * it covers whole, and from the journeys themselves on the days it cuts, so any range is
+ * exact and a day-aligned one reads only sums. Conversions count by their time; null journeys
+ * by when they expire, and only once they have: a range reaching into the future counts the
+ * null journeys that have expired by `now`.
+ *
+ * The rule-based models are summed from the credits; the data-driven ones (Markov, Shapley)
+ * are solved from the path counts on demand, and the solution is cached until the
+ * workspace's sums move (its version) or the question changes.
+ */
+import type { ReadCollection } from '../read-store';
+import {
+  attributionCreditsCollection,
+  attributionDaysCollection,
+  attributionJourneysCollection,
+  attributionPathsCollection,
+  attributionWorkspacesCollection,
+  groupedPath,
+  groupingKeys,
+  utcDay,
+  type AttributionCreditDocument,
+  type AttributionDayDocument,
+  type AttributionJourneyDocument,
+  type AttributionPathDocument,
+  type AttributionWorkspaceDocument,
+  type Grouping,
+  type RevenueByCurrency,
+} from './attribution.projection';
+import { ruleBasedModelNames } from './journeys';
+import { markovAttribution, type MarkovOrder } from './markov';
+import { DAY_MS, type RuleBasedModelName } from './models';
+import { pathKey, type PathCount } from './paths';
+import { shapleyAttribution } from './shapley';
+
+export type DataDrivenModelName = 'markov' | 'shapley';
+export type AttributionModelName = RuleBasedModelName | DataDrivenModelName;
+export const attributionModelNames: readonly AttributionModelName[] = [
+  ...ruleBasedModelNames,
+  'markov',
+  'shapley',
+];
+
+/** The read model's collections, by their logical names. */
+export type AttributionCollection = <T extends AttributionDocuments>(
+  name: string,
+) => ReadCollection<T>;
+type AttributionDocuments =
+  | AttributionJourneyDocument
+  | AttributionCreditDocument
+  | AttributionPathDocument
+  | AttributionDayDocument
+  | AttributionWorkspaceDocument;
+
+/** Both ends included, ms. */
+export interface TimeRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface AttributionQuery {
+  readonly workspaceId: string;
+  readonly range: TimeRange;
+  readonly grouping: Grouping;
+  /** The instant null journeys must have expired by (the clock). */
+  readonly now: number;
+}
+
+export interface CreditRow {
+  readonly key: string;
+  /** Fractional conversions credited to the key. */
+  readonly conversions: number;
+  readonly revenue: RevenueByCurrency;
+  /** Markov only: the key's removal effect. */
+  readonly removalEffect?: number;
+}
+
+export interface ConversionTotals {
+  readonly conversions: number;
+  readonly revenue: RevenueByCurrency;
+}
+
+export interface ModelReport {
+  readonly model: AttributionModelName;
+  /** Most conversions first, then by key. */
+  readonly credits: readonly CreditRow[];
+  /** Every conversion in the range, attributed or not. */
+  readonly total: ConversionTotals;
+  /** Conversions without a touch in their window: reported, never dropped. */
+  readonly unattributed: ConversionTotals;
+  /** Markov only: P(conversion) from the start state with every key present. */
+  readonly conversionProbability?: number;
+}
+
+/** How a range falls on UTC days: the whole ones, and the cut ones with their part. */
+export interface RangeDays {
+  /** First and last whole day, or null when there is none. */
+  readonly whole: { readonly first: string; readonly last: string } | null;
+  readonly cut: readonly { readonly day: string; readonly from: number; readonly to: number }[];
+}
+
+export function splitRange({ from, to }: TimeRange): RangeDays {
+  if (to < from) return { whole: null, cut: [] };
+  const startOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
+  const firstWhole = from === startOf(from) ? startOf(from) : startOf(from) + DAY_MS;
+  const lastWhole = to === startOf(to) + DAY_MS - 1 ? startOf(to) : startOf(to) - DAY_MS;
+  const cut: { day: string; from: number; to: number }[] = [];
+  if (firstWhole > lastWhole) {
+    // No whole day: the range lies in one or two cut days.
+    for (let day = startOf(from); day <= startOf(to); day += DAY_MS) {
+      cut.push({ day: utcDay(day), from: Math.max(from, day), to: Math.min(to, day + DAY_MS - 1) });
+    }
+    return { whole: null, cut };
+  }
+  if (firstWhole > from) cut.push({ day: utcDay(from), from, to: firstWhole - 1 });
+  if (lastWhole < startOf(to)) cut.push({ day: utcDay(to), from: startOf(to), to });
+  return { whole: { first: utcDay(firstWhole), last: utcDay(lastWhole) }, cut };
+}
+
+function dayFilter(workspaceId: string, whole: NonNullable<RangeDays['whole']>) {
+  return { workspaceId, day: { $gte: whole.first, $lte: whole.last } };
+}
+
+/** The journeys of a kind on the range's cut days. */
+async function cutJourneys(
+  collection: AttributionCollection,
+  workspaceId: string,
+  days: RangeDays,
+  kind: AttributionJourneyDocument['kind'],
+): Promise<AttributionJourneyDocument[]> {
+  const journeys = collection<AttributionJourneyDocument>(attributionJourneysCollection);
+  const found: AttributionJourneyDocument[] = [];
+  for (const cut of days.cut) {
+    found.push(
+      ...(await journeys.find({
+        workspaceId,
+        day: cut.day,
+        kind,
+        at: { $gte: cut.from, $lte: cut.to },
+      })),
+    );
+  }
+  return found;
+}
+
+function addRevenue(into: Record<string, number>, revenue: RevenueByCurrency, factor = 1): void {
+  for (const [currency, amount] of Object.entries(revenue)) {
+    into[currency] = (into[currency] ?? 0) + amount * factor;
+  }
+}
+
+class Totals {
+  conversions = 0;
+  readonly revenue: Record<string, number> = {};
+  add(conversions: number, revenue: RevenueByCurrency, factor = 1): void {
+    this.conversions += conversions;
+    addRevenue(this.revenue, revenue, factor);
+  }
+  done(): ConversionTotals {
+    return { conversions: this.conversions, revenue: this.revenue };
+  }
+}
+
+function journeyRevenue(journey: AttributionJourneyDocument): RevenueByCurrency {
+  return journey.currency === null ? {} : { [journey.currency]: journey.revenueMinor };
+}
+
+/** Every conversion in the range, and the unattributed ones. */
+export async function conversionTotals(
+  collection: AttributionCollection,
+  query: Pick<AttributionQuery, 'workspaceId' | 'range'>,
+): Promise<{ total: ConversionTotals; unattributed: ConversionTotals }> {
+  const days = splitRange(query.range);
+  const total = new Totals();
+  const unattributed = new Totals();
+  if (days.whole !== null) {
+    const documents = await collection<AttributionDayDocument>(attributionDaysCollection).find(
+      dayFilter(query.workspaceId, days.whole),
+    );
+    for (const day of documents) {
+      total.add(day.conversions, day.revenue);
+      unattributed.add(day.unattributed.conversions, day.unattributed.revenue);
+    }
+  }
+  for (const journey of await cutJourneys(collection, query.workspaceId, days, 'conversion')) {
+    total.add(1, journeyRevenue(journey));
+    if (journey.touches.length === 0) unattributed.add(1, journeyRevenue(journey));
+  }
+  return { total: total.done(), unattributed: unattributed.done() };
+}
+
+function sortedRows(rows: Map<string, Totals>): CreditRow[] {
+  return [...rows]
+    .map(([key, totals]) => ({ key, conversions: totals.conversions, revenue: totals.revenue }))
+    .sort((a, b) => b.conversions - a.conversions || compareText(a.key, b.key));
+}
+
+/** Every rule-based model's credits over the range, read from the sums. */
+export async function ruleBasedReports(
+  collection: AttributionCollection,
+  query: AttributionQuery,
+): Promise<ModelReport[]> {
+  const days = splitRange(query.range);
+  const rows = new Map<RuleBasedModelName, Map<string, Totals>>(
+    ruleBasedModelNames.map((model) => [model, new Map()]),
+  );
+  const row = (model: RuleBasedModelName, key: string): Totals => {
+    const byKey = rows.get(model)!;
+    let totals = byKey.get(key);
+    if (totals === undefined) {
+      totals = new Totals();
+      byKey.set(key, totals);
+    }
+    return totals;
+  };
+  if (days.whole !== null) {
+    const credits = await collection<AttributionCreditDocument>(attributionCreditsCollection).find({
+      ...dayFilter(query.workspaceId, days.whole),
+      grouping: query.grouping,
+    });
+    for (const credit of credits) {
+      for (const [model, value] of Object.entries(credit.models)) {
+        if (value.conversions === 0 && Object.values(value.revenue).every((v) => v === 0)) continue;
+        row(model as RuleBasedModelName, credit.key).add(value.conversions, value.revenue);
+      }
+    }
+  }
+  const keyOf = groupingKeys[query.grouping];
+  for (const journey of await cutJourneys(collection, query.workspaceId, days, 'conversion')) {
+    if (journey.shares === null) continue;
+    const revenue = journeyRevenue(journey);
+    journey.touches.forEach((touch, i) => {
+      for (const model of ruleBasedModelNames) {
+        const share = journey.shares![model][i];
+        if (share !== 0) row(model, keyOf(touch)).add(share, revenue, share);
+      }
+    });
+  }
+  const { total, unattributed } = await conversionTotals(collection, query);
+  return ruleBasedModelNames.map((model) => ({
+    model,
+    credits: sortedRows(rows.get(model)!),
+    total,
+    unattributed,
+  }));
+}
+
+/** A path's journeys over a range: what the data-driven models and the path report take. */
+export interface PathTotals {
+  readonly path: readonly string[];
+  readonly conversions: number;
+  readonly nulls: number;
+  readonly revenue: RevenueByCurrency;
+  readonly touches: number;
+  readonly timeToConversionMs: number;
+}
+
+/**
+ * The path counts of a range: converting journeys by conversion time in the range, null
+ * journeys by expiry in the range and no later than `now`.
+ */
+export async function pathTotals(
+  collection: AttributionCollection,
+  query: AttributionQuery,
+): Promise<PathTotals[]> {
+  type Mutable = { -readonly [K in keyof PathTotals]: PathTotals[K] } & {
+    revenue: Record<string, number>;
+  };
+  const byPath = new Map<string, Mutable>();
+  const entry = (path: readonly string[]): Mutable => {
+    const key = JSON.stringify(path);
+    let totals = byPath.get(key);
+    if (totals === undefined) {
+      totals = { path, conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 };
+      byPath.set(key, totals);
+    }
+    return totals;
+  };
+  const paths = collection<AttributionPathDocument>(attributionPathsCollection);
+
+  const conversionDays = splitRange(query.range);
+  if (conversionDays.whole !== null) {
+    for (const document of await paths.find({
+      ...dayFilter(query.workspaceId, conversionDays.whole),
+      grouping: query.grouping,
+      conversions: { $gt: 0 },
+    })) {
+      const totals = entry(document.path);
+      totals.conversions += document.conversions;
+      addRevenue(totals.revenue, document.revenue);
+      totals.touches += document.touches;
+      totals.timeToConversionMs += document.timeToConversionMs;
+    }
+  }
+  for (const journey of await cutJourneys(
+    collection,
+    query.workspaceId,
+    conversionDays,
+    'conversion',
+  )) {
+    if (journey.touches.length === 0) continue;
+    const totals = entry(groupedPath(journey.touches, query.grouping));
+    totals.conversions += 1;
+    addRevenue(totals.revenue, journeyRevenue(journey));
+    totals.touches += journey.touches.length;
+    totals.timeToConversionMs += journey.at - journey.touches[0].at;
+  }
+
+  const nullDays = splitRange({
+    from: query.range.from,
+    to: Math.min(query.range.to, query.now),
+  });
+  if (nullDays.whole !== null) {
+    for (const document of await paths.find({
+      ...dayFilter(query.workspaceId, nullDays.whole),
+      grouping: query.grouping,
+      nulls: { $gt: 0 },
+    })) {
+      entry(document.path).nulls += document.nulls;
+    }
+  }
+  for (const journey of await cutJourneys(collection, query.workspaceId, nullDays, 'null')) {
+    entry(groupedPath(journey.touches, query.grouping)).nulls += 1;
+  }
+  return [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0);
+}
+
+/** The data-driven models, solved from path counts. */
+export function dataDrivenReport(
+  model: DataDrivenModelName,
+  paths: readonly PathTotals[],
+  totals: { total: ConversionTotals; unattributed: ConversionTotals },
+  order: MarkovOrder = 1,
+): ModelReport {
+  const counts: PathCount[] = paths.map(({ path, conversions, nulls }) => ({
+    path,
+    conversions,
+    nulls,
+  }));
+  const attributed = new Totals();
+  for (const path of paths) attributed.add(path.conversions, path.revenue);
+  if (model === 'markov') {
+    const result = markovAttribution(counts, { order });
+    const effects = result.channels.reduce((sum, { removalEffect }) => sum + removalEffect, 0);
+    const credits = result.channels.map(({ channel, removalEffect, conversions }) => {
+      const revenue: Record<string, number> = {};
+      addRevenue(revenue, attributed.revenue, effects === 0 ? 0 : removalEffect / effects);
+      return { key: channel, conversions, revenue, removalEffect };
+    });
+    return {
+      model,
+      credits: credits.sort((a, b) => b.conversions - a.conversions || compareText(a.key, b.key)),
+      ...totals,
+      conversionProbability: result.conversionProbability,
+    };
+  }
+  const byKey = new Map<string, Totals>();
+  for (const { channel, conversions } of shapleyAttribution(counts).channels) {
+    const totals = new Totals();
+    totals.add(conversions, {});
+    byKey.set(channel, totals);
+  }
+  for (const currency of new Set(paths.flatMap(({ revenue }) => Object.keys(revenue)))) {
+    const withRevenue = paths.map(({ path, conversions, nulls, revenue }) => ({
+      path,
+      conversions,
+      nulls,
+      revenue: revenue[currency] ?? 0,
+    }));
+    for (const { channel, revenue } of shapleyAttribution(withRevenue).channels) {
+      byKey.get(channel)?.add(0, { [currency]: revenue });
+    }
+  }
+  return { model, credits: sortedRows(byKey), ...totals };
+}
+
+/** Top converting and non-converting paths, with path length and time to conversion. */
+export interface PathRow {
+  readonly path: readonly string[];
+  readonly key: string;
+  readonly count: number;
+  readonly revenue: RevenueByCurrency;
+}
+
+export interface PathsReport {
+  readonly converting: readonly PathRow[];
+  readonly nonConverting: readonly PathRow[];
+  readonly conversions: number;
+  readonly nulls: number;
+  /** Touches per converting journey before collapsing repeats; null without conversions. */
+  readonly averagePathLength: number | null;
+  /** First touch to conversion, ms; null without conversions. */
+  readonly averageTimeToConversionMs: number | null;
+  readonly unattributed: ConversionTotals;
+}
+
+export function pathsReport(
+  paths: readonly PathTotals[],
+  unattributed: ConversionTotals,
+  limit: number,
+): PathsReport {
+  const top = (rows: PathRow[]) =>
+    rows
+      .filter(({ count }) => count > 0)
+      .sort((a, b) => b.count - a.count || compareText(a.key, b.key))
+      .slice(0, limit);
+  let conversions = 0;
+  let nulls = 0;
+  let touches = 0;
+  let time = 0;
+  for (const path of paths) {
+    conversions += path.conversions;
+    nulls += path.nulls;
+    touches += path.touches;
+    time += path.timeToConversionMs;
+  }
+  return {
+    converting: top(
+      paths.map(({ path, conversions: count, revenue }) => ({
+        path,
+        key: pathKey(path),
+        count,
+        revenue,
+      })),
+    ),
+    nonConverting: top(
+      paths.map(({ path, nulls: count }) => ({ path, key: pathKey(path), count, revenue: {} })),
+    ),
+    conversions,
+    nulls,
+    averagePathLength: conversions === 0 ? null : touches / conversions,
+    averageTimeToConversionMs: conversions === 0 ? null : time / conversions,
+    unattributed,
+  };
+}
+
+/** The journeys of a conversion (its order id, else its message id): normally one. */
+export function conversionJourneys(
+  collection: AttributionCollection,
+  workspaceId: string,
+  conversionId: string,
+): Promise<AttributionJourneyDocument[]> {
+  return collection<AttributionJourneyDocument>(attributionJourneysCollection).find({
+    workspaceId,
+    conversionId,
+    kind: 'conversion',
+  });
+}
+
+/** The version of a workspace's sums: a cached answer is good while it stays the same. */
+export async function sumsVersion(
+  collection: AttributionCollection,
+  workspaceId: string,
+): Promise<number> {
+  const document = await collection<AttributionWorkspaceDocument>(
+    attributionWorkspacesCollection,
+  ).findOne({ _id: workspaceId });
+  return document?.version ?? 0;
+}
+
+export interface ReportOptions {
+  /** Markov order, 1 to 3. */
+  readonly order?: MarkovOrder;
+}
+
+/**
+ * Answers model reports over one read model, caching the data-driven solutions by question
+ * and the workspace's sums version.
+ */
+export class AttributionReports {
+  private readonly solved = new Map<string, ModelReport>();
+
+  constructor(
+    private readonly collection: AttributionCollection,
+    private readonly cacheSize = 256,
+  ) {}
+
+  async report(
+    model: AttributionModelName,
+    query: AttributionQuery,
+    options: ReportOptions = {},
+  ): Promise<ModelReport> {
+    if (model !== 'markov' && model !== 'shapley') {
+      const reports = await ruleBasedReports(this.collection, query);
+      return reports.find((report) => report.model === model)!;
+    }
+    return this.dataDriven(model, query, options.order ?? 1);
+  }
+
+  /** Every model side by side: the rule-based ones in one read, then Markov and Shapley. */
+  async compare(query: AttributionQuery, options: ReportOptions = {}): Promise<ModelReport[]> {
+    const order = options.order ?? 1;
+    return [
+      ...(await ruleBasedReports(this.collection, query)),
+      await this.dataDriven('markov', query, order),
+      await this.dataDriven('shapley', query, order),
+    ];
+  }
+
+  async paths(query: AttributionQuery, limit: number): Promise<PathsReport> {
+    const [paths, { unattributed }] = await Promise.all([
+      pathTotals(this.collection, query),
+      conversionTotals(this.collection, query),
+    ]);
+    return pathsReport(paths, unattributed, limit);
+  }
+
+  private async dataDriven(
+    model: DataDrivenModelName,
+    query: AttributionQuery,
+    order: MarkovOrder,
+  ): Promise<ModelReport> {
+    const version = await sumsVersion(this.collection, query.workspaceId);
+    // Null journeys expire as time passes. Past the range's end the clock no longer matters;
+    // inside it, the clock is taken to the minute, so a solution serves for up to a minute.
+    const nullsUntil =
+      query.range.to <= query.now ? query.range.to : Math.floor(query.now / 60_000) * 60_000;
+    const key = JSON.stringify([
+      query.workspaceId,
+      version,
+      model,
+      model === 'markov' ? order : 0,
+      query.grouping,
+      query.range.from,
+      query.range.to,
+      nullsUntil,
+    ]);
+    const cached = this.solved.get(key);
+    if (cached !== undefined) return cached;
+    const [paths, totals] = await Promise.all([
+      pathTotals(this.collection, { ...query, now: nullsUntil }),
+      conversionTotals(this.collection, query),
+    ]);
+    const report = dataDrivenReport(model, paths, totals, order);
+    if (this.solved.size >= this.cacheSize) {
+      this.solved.delete(this.solved.keys().next().value as string);
+    }
+    this.solved.set(key, report);
+    return report;
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

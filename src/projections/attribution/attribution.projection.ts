@@ -1,0 +1,612 @@
+/**
+ * Multi-touch attribution, kept current as events arrive (ANALYTICS.md, Attribution).
+ *
+ * - `attribution_persons`: each person's sessions (merged spans, as the contacts read model
+ *   keeps them) and conversions (once per order id). People, not identities: `alias` /
+ *   `identify` joins merge two people's sessions and conversions (identity/people.ts).
+ * - `attribution_journeys`: each conversion's journey, with every rule-based model's shares
+ *   of it (so one conversion can be explained), and each null journey (journeys.ts). A
+ *   person's journeys are recomputed from the whole person whenever they change, so late
+ *   and out-of-order events give what in-order ones would.
+ * - Sums, kept by adding what a journey brings and taking away what it brought before:
+ *   `attribution_credits` per workspace × day × grouping × key, every rule-based model's
+ *   fractional conversions and revenue; `attribution_paths` per workspace × day × grouping ×
+ *   path, the converting and null journeys that took it (the data-driven models' input);
+ *   `attribution_days` per workspace × day, conversions, revenue and the unattributed ones.
+ *   A conversion counts on the UTC day of its time; a null journey on the day it expires.
+ * - `attribution_workspaces`: a version per workspace, bumped by each batch that changes its
+ *   sums, so a solved data-driven model is cached until its inputs move.
+ *
+ * Settings (lookback, half-life) are the projection's: the live one runs with the defaults;
+ * an analysis with other settings runs this same projection over the log in memory.
+ */
+import type { RecordedEvent } from '../../domain/shared/events';
+import {
+  primaryIdentity,
+  trackingEventTypes,
+  type TrackingEvent,
+} from '../../domain/tracking/tracking.events';
+import { BatchDocuments } from '../batch-documents';
+import { mergeSpans, pageViewSpan, type SessionSpan } from '../contacts/contact-sessions';
+import { joinedIdentity } from '../identity/joins';
+import { People } from '../identity/people';
+import type { Projection } from '../projection';
+import type { Document } from '../read-store';
+import { parseInstant } from '../touchpoints/sessions';
+import { readConversion } from '../touchpoints/vocabulary';
+import {
+  checkSettings,
+  defaultAttributionSettings,
+  personJourneys,
+  ruleBasedModelNames,
+  type AttributionSettings,
+  type ModelShares,
+  type PersonConversion,
+} from './journeys';
+import { byCampaign, byChannel, bySourceMedium, type CreditKey, type Touch } from './models';
+import { collapseRepeats } from './paths';
+
+export const attributionProjectionName = 'attribution';
+export const attributionPersonsCollection = 'attribution_persons';
+export const attributionIdentitiesCollection = 'attribution_identities';
+export const attributionPeopleCollection = 'attribution_people';
+export const attributionJourneysCollection = 'attribution_journeys';
+export const attributionCreditsCollection = 'attribution_credits';
+export const attributionPathsCollection = 'attribution_paths';
+export const attributionDaysCollection = 'attribution_days';
+export const attributionWorkspacesCollection = 'attribution_workspaces';
+
+/** What touches are credited under. */
+export const groupings = ['channel', 'campaign', 'source_medium'] as const;
+export type Grouping = (typeof groupings)[number];
+export const groupingKeys: Readonly<Record<Grouping, CreditKey>> = {
+  channel: byChannel,
+  campaign: byCampaign,
+  source_medium: bySourceMedium,
+};
+
+/** Revenue per currency (ISO-4217 code → minor units, fractional once shared out). */
+export type RevenueByCurrency = Readonly<Record<string, number>>;
+
+export type AttributionPersonDocument = {
+  /** `${workspaceId}:${personId}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly personId: string;
+  /** Sorted by start. */
+  readonly sessions: readonly SessionSpan[];
+  readonly conversions: readonly PersonConversion[];
+  /** Ids of the person's journey documents as last computed. */
+  readonly journeys: readonly string[];
+};
+
+export type AttributionJourneyDocument = {
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly personId: string;
+  readonly kind: 'conversion' | 'null';
+  /** The order id, else the message id; null for a null journey. */
+  readonly conversionId: string | null;
+  readonly orderId: string | null;
+  readonly messageId: string | null;
+  /** Conversion time, or when a null journey expires (ms). */
+  readonly at: number;
+  /** UTC day of `at`, `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly revenueMinor: number;
+  readonly currency: string | null;
+  readonly touches: readonly Touch[];
+  /** Every rule-based model's shares of the touches; null for a null journey. */
+  readonly shares: ModelShares | null;
+};
+
+/** Per model: the key's fractional conversions and revenue. */
+export type ModelCredit = { readonly conversions: number; readonly revenue: RevenueByCurrency };
+
+export type AttributionCreditDocument = {
+  /** `${workspaceId}|${day}|${grouping}|${key}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly day: string;
+  readonly grouping: Grouping;
+  readonly key: string;
+  readonly models: Readonly<Record<string, ModelCredit>>;
+};
+
+export type AttributionPathDocument = {
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly day: string;
+  readonly grouping: Grouping;
+  /** The path with consecutive repeats collapsed. */
+  readonly path: readonly string[];
+  readonly conversions: number;
+  readonly nulls: number;
+  readonly revenue: RevenueByCurrency;
+  /** Touches of the converting journeys, before collapsing repeats. */
+  readonly touches: number;
+  /** Σ (conversion − first touch) over the converting journeys, ms. */
+  readonly timeToConversionMs: number;
+};
+
+export type AttributionDayDocument = {
+  /** `${workspaceId}|${day}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly day: string;
+  readonly conversions: number;
+  readonly revenue: RevenueByCurrency;
+  /** Conversions without a touch in their window. */
+  readonly unattributed: { readonly conversions: number; readonly revenue: RevenueByCurrency };
+  readonly nulls: number;
+};
+
+export type AttributionWorkspaceDocument = {
+  readonly _id: string;
+  readonly workspaceId: string;
+  /** Bumped by every batch that changes the workspace's sums. */
+  readonly version: number;
+};
+
+export interface AttributionProjectionOptions {
+  readonly name?: string;
+  readonly settings?: AttributionSettings;
+}
+
+export function utcDay(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+export function createAttributionProjection(
+  options: AttributionProjectionOptions = {},
+): Projection {
+  const settings = options.settings ?? defaultAttributionSettings;
+  checkSettings(settings);
+  return {
+    name: options.name ?? attributionProjectionName,
+    version: 1,
+    eventTypes: trackingEventTypes,
+    collections: [
+      attributionPersonsCollection,
+      attributionIdentitiesCollection,
+      attributionPeopleCollection,
+      attributionJourneysCollection,
+      attributionCreditsCollection,
+      attributionPathsCollection,
+      attributionDaysCollection,
+      attributionWorkspacesCollection,
+    ],
+    indexes: {
+      [attributionJourneysCollection]: [
+        ['workspaceId', 'conversionId'],
+        ['workspaceId', 'day'],
+      ],
+      [attributionCreditsCollection]: [['workspaceId', 'grouping', 'day']],
+      [attributionPathsCollection]: [['workspaceId', 'grouping', 'day']],
+      [attributionDaysCollection]: [['workspaceId', 'day']],
+    },
+    async project(events, session) {
+      const batch = new AttributionBatch(new BatchDocuments(session), settings);
+      for (const recorded of events) await batch.apply(recorded as RecordedEvent<TrackingEvent>);
+      await batch.flush();
+    },
+  };
+}
+
+interface PendingPerson {
+  readonly workspaceId: string;
+  readonly personId: string;
+  sessions: SessionSpan[];
+  conversions: PersonConversion[];
+}
+
+/** One batch: people resolved and joined in log order, then each changed person recomputed once. */
+class AttributionBatch {
+  private readonly people: People;
+  private readonly sums: Sums;
+  /** New sessions and conversions per person document id. */
+  private readonly added = new Map<string, PendingPerson>();
+  /** Person documents to recompute. */
+  private readonly dirty = new Set<string>();
+  /** Journey documents of people absorbed by a join, to be taken away. */
+  private readonly retired: string[] = [];
+
+  constructor(
+    private readonly documents: BatchDocuments,
+    private readonly settings: AttributionSettings,
+  ) {
+    this.people = new People(documents, {
+      identities: attributionIdentitiesCollection,
+      persons: attributionPeopleCollection,
+    });
+    this.sums = new Sums(documents);
+  }
+
+  async apply(recorded: RecordedEvent<TrackingEvent>): Promise<void> {
+    const event = { type: recorded.type, data: recorded.data } as TrackingEvent;
+    const joined = joinedIdentity(event);
+    const conversion = event.type === 'EventTracked' ? readConversion(event.data) : null;
+    if (event.type === 'EventTracked' && conversion === null) return;
+    if ((event.type === 'ContactIdentified' || event.type === 'ContactAliased') && !joined) return;
+
+    const { workspaceId } = recorded.metadata;
+    const identity = primaryIdentity(event.data);
+    const personId = await this.people.resolve(workspaceId, identity, event.data.userId !== null);
+    if (event.type === 'PageViewed') {
+      this.pending(workspaceId, personId).sessions.push(pageViewSpan(event.data));
+    } else if (conversion !== null) {
+      const { messageId, occurredAt } = event.data;
+      this.pending(workspaceId, personId).conversions.push({
+        key: conversion.orderId === null ? `message:${messageId}` : `order:${conversion.orderId}`,
+        orderId: conversion.orderId,
+        messageId,
+        at: parseInstant(occurredAt),
+        revenueMinor: conversion.revenueMinor,
+        currency: conversion.currency,
+      });
+    } else if (joined !== null) {
+      const join = await this.people.join(workspaceId, personId, joined, event.type);
+      if (join !== null) await this.merge(workspaceId, join.absorbed, join.kept);
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const [id, pending] of this.added) {
+      const stored = await this.person(id);
+      const person = stored ?? emptyPerson(pending.workspaceId, pending.personId);
+      this.documents.set(attributionPersonsCollection, withAdded(person, pending));
+      this.dirty.add(id);
+    }
+    for (const id of this.retired) await this.replaceJourney(id, null);
+    for (const id of this.dirty) await this.recompute(id);
+    await this.sums.flush();
+    this.documents.flush();
+  }
+
+  private pending(workspaceId: string, personId: string): PendingPerson {
+    const id = personDocumentId(workspaceId, personId);
+    let pending = this.added.get(id);
+    if (pending === undefined) {
+      pending = { workspaceId, personId, sessions: [], conversions: [] };
+      this.added.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** The absorbed person's sessions and conversions, stored and pending, go to the kept one. */
+  private async merge(workspaceId: string, absorbed: string, kept: string): Promise<void> {
+    const absorbedId = personDocumentId(workspaceId, absorbed);
+    const pending = this.added.get(absorbedId);
+    if (pending !== undefined) {
+      this.added.delete(absorbedId);
+      const target = this.pending(workspaceId, kept);
+      target.sessions.push(...pending.sessions);
+      target.conversions.push(...pending.conversions);
+    }
+    const stored = await this.person(absorbedId);
+    if (stored === null) return;
+    const target = this.pending(workspaceId, kept);
+    target.sessions.push(...stored.sessions);
+    target.conversions.push(...stored.conversions);
+    this.retired.push(...stored.journeys);
+    this.documents.delete(attributionPersonsCollection, absorbedId);
+    this.dirty.delete(absorbedId);
+  }
+
+  private async recompute(id: string): Promise<void> {
+    const person = await this.person(id);
+    if (person === null) return;
+    const next = journeyDocuments(person, this.settings);
+    const nextIds = new Set(next.map(({ _id }) => _id));
+    for (const old of person.journeys) if (!nextIds.has(old)) await this.replaceJourney(old, null);
+    for (const journey of next) await this.replaceJourney(journey._id, journey);
+    const journeys = next.map(({ _id }) => _id);
+    if (!sameList(journeys, person.journeys)) {
+      this.documents.set(attributionPersonsCollection, { ...person, journeys });
+    }
+  }
+
+  /** Swaps a journey document, taking away what the old one added to the sums. */
+  private async replaceJourney(id: string, next: AttributionJourneyDocument | null): Promise<void> {
+    const old = await this.documents.get<AttributionJourneyDocument>(
+      attributionJourneysCollection,
+      id,
+    );
+    if (old !== null && next !== null && sameJourney(old, next)) return;
+    if (old !== null) this.sums.add(old, -1);
+    if (next !== null) {
+      this.sums.add(next, 1);
+      this.documents.set(attributionJourneysCollection, next);
+    } else if (old !== null) {
+      this.documents.delete(attributionJourneysCollection, id);
+    }
+  }
+
+  private person(id: string): Promise<AttributionPersonDocument | null> {
+    return this.documents.get<AttributionPersonDocument>(attributionPersonsCollection, id);
+  }
+}
+
+function personDocumentId(workspaceId: string, personId: string): string {
+  return `${workspaceId}:${personId}`;
+}
+
+function emptyPerson(workspaceId: string, personId: string): AttributionPersonDocument {
+  return {
+    _id: personDocumentId(workspaceId, personId),
+    workspaceId,
+    personId,
+    sessions: [],
+    conversions: [],
+    journeys: [],
+  };
+}
+
+/** The person with these sessions merged in and these conversions added once per key. */
+function withAdded(
+  person: AttributionPersonDocument,
+  added: PendingPerson,
+): AttributionPersonDocument {
+  const sessions =
+    added.sessions.length === 0 ? person.sessions : mergeSpans(person.sessions, added.sessions);
+  const conversions = [...person.conversions];
+  const keys = new Set(conversions.map(({ key }) => key));
+  for (const conversion of added.conversions) {
+    // A repeated order id is the same conversion: the first one seen is kept.
+    if (keys.has(conversion.key)) continue;
+    keys.add(conversion.key);
+    conversions.push(conversion);
+  }
+  return { ...person, sessions, conversions };
+}
+
+function touchOf(span: SessionSpan): Touch {
+  const { touch } = span;
+  return {
+    at: parseInstant(touch.at),
+    channel: touch.channel,
+    campaign: touch.campaignId ?? touch.campaign,
+    source: touch.source,
+    medium: touch.medium,
+  };
+}
+
+export function journeyDocuments(
+  person: AttributionPersonDocument,
+  settings: AttributionSettings,
+): AttributionJourneyDocument[] {
+  const { workspaceId, personId } = person;
+  const touches = person.sessions.map(touchOf);
+  const journeys = personJourneys(touches, person.conversions, settings);
+  const base = `${workspaceId}:${personId}`;
+  return [
+    ...journeys.conversions.map(
+      ({ conversion, touches: inWindow, shares }): AttributionJourneyDocument => ({
+        _id: `${base}|c|${conversion.key}`,
+        workspaceId,
+        personId,
+        kind: 'conversion',
+        conversionId: conversion.orderId ?? conversion.messageId,
+        orderId: conversion.orderId,
+        messageId: conversion.messageId,
+        at: conversion.at,
+        day: utcDay(conversion.at),
+        revenueMinor: conversion.revenueMinor,
+        currency: conversion.currency,
+        touches: inWindow,
+        shares,
+      }),
+    ),
+    ...journeys.nulls.map(
+      ({ touches: nullTouches, expiresAt }): AttributionJourneyDocument => ({
+        _id: `${base}|n|${nullTouches[0].at}`,
+        workspaceId,
+        personId,
+        kind: 'null',
+        conversionId: null,
+        orderId: null,
+        messageId: null,
+        at: expiresAt,
+        day: utcDay(expiresAt),
+        revenueMinor: 0,
+        currency: null,
+        touches: nullTouches,
+        shares: null,
+      }),
+    ),
+  ];
+}
+
+function sameJourney(a: AttributionJourneyDocument, b: AttributionJourneyDocument): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** The path of a journey's touches under a grouping, repeats collapsed. */
+export function groupedPath(touches: readonly Touch[], grouping: Grouping): string[] {
+  return collapseRepeats(touches.map(groupingKeys[grouping]));
+}
+
+export function pathDocumentId(
+  workspaceId: string,
+  day: string,
+  grouping: Grouping,
+  path: readonly string[],
+): string {
+  return `${workspaceId}|${day}|${grouping}|${JSON.stringify(path)}`;
+}
+
+/**
+ * What journeys add to (or, with sign −1, take away from) the sums, gathered over a batch
+ * and written once per document: numbers added at dotted paths of each document.
+ */
+class Sums {
+  private readonly pending = new Map<
+    string,
+    { collection: string; base: Document; deltas: Map<string, number> }
+  >();
+  private readonly workspaces = new Set<string>();
+
+  constructor(private readonly documents: BatchDocuments) {}
+
+  add(journey: AttributionJourneyDocument, sign: 1 | -1): void {
+    const { workspaceId, day, touches } = journey;
+    this.workspaces.add(workspaceId);
+    const dayDocument = { _id: `${workspaceId}|${day}`, workspaceId, day };
+    if (journey.kind === 'null') {
+      this.bump(attributionDaysCollection, dayDocument, 'nulls', sign);
+      for (const grouping of groupings) {
+        const path = groupedPath(touches, grouping);
+        const id = pathDocumentId(workspaceId, day, grouping, path);
+        this.bump(
+          attributionPathsCollection,
+          { _id: id, workspaceId, day, grouping, path },
+          'nulls',
+          sign,
+        );
+      }
+      return;
+    }
+    const revenue = journey.revenueMinor * sign;
+    const currency = journey.currency ?? 'USD';
+    this.bump(attributionDaysCollection, dayDocument, 'conversions', sign);
+    this.bump(attributionDaysCollection, dayDocument, `revenue.${currency}`, revenue);
+    if (touches.length === 0 || journey.shares === null) {
+      this.bump(attributionDaysCollection, dayDocument, 'unattributed.conversions', sign);
+      this.bump(
+        attributionDaysCollection,
+        dayDocument,
+        `unattributed.revenue.${currency}`,
+        revenue,
+      );
+      return;
+    }
+    const { shares } = journey;
+    for (const grouping of groupings) {
+      const keyOf = groupingKeys[grouping];
+      touches.forEach((touch, i) => {
+        const key = keyOf(touch);
+        const id = `${workspaceId}|${day}|${grouping}|${key}`;
+        const base = { _id: id, workspaceId, day, grouping, key };
+        for (const model of ruleBasedModelNames) {
+          const share = shares[model][i];
+          if (share === 0) continue;
+          this.bump(
+            attributionCreditsCollection,
+            base,
+            `models.${model}.conversions`,
+            share * sign,
+          );
+          this.bump(
+            attributionCreditsCollection,
+            base,
+            `models.${model}.revenue.${currency}`,
+            share * revenue,
+          );
+        }
+      });
+      const path = groupedPath(touches, grouping);
+      const id = pathDocumentId(workspaceId, day, grouping, path);
+      const base = { _id: id, workspaceId, day, grouping, path };
+      this.bump(attributionPathsCollection, base, 'conversions', sign);
+      this.bump(attributionPathsCollection, base, `revenue.${currency}`, revenue);
+      this.bump(attributionPathsCollection, base, 'touches', touches.length * sign);
+      this.bump(
+        attributionPathsCollection,
+        base,
+        'timeToConversionMs',
+        (journey.at - touches[0].at) * sign,
+      );
+    }
+  }
+
+  private bump(collection: string, base: Document, path: string, amount: number): void {
+    const key = `${collection}\u0000${base._id}`;
+    let entry = this.pending.get(key);
+    if (entry === undefined) {
+      entry = { collection, base, deltas: new Map() };
+      this.pending.set(key, entry);
+    }
+    entry.deltas.set(path, (entry.deltas.get(path) ?? 0) + amount);
+  }
+
+  /**
+   * Applies the gathered sums (a document whose numbers all come back to 0 is deleted) and
+   * bumps the version of each workspace whose sums it touched.
+   */
+  async flush(): Promise<void> {
+    for (const { collection, base, deltas } of this.pending.values()) {
+      const stored = await this.documents.get<Document>(collection, base._id);
+      const next = structuredClone(stored ?? { ...base, ...emptySums(collection) });
+      for (const [path, amount] of deltas) addAt(next, path, amount);
+      if (settleAndCheckEmpty(next)) this.documents.delete(collection, base._id);
+      else this.documents.set(collection, next);
+    }
+    for (const workspaceId of this.workspaces) {
+      const stored = await this.documents.get<AttributionWorkspaceDocument>(
+        attributionWorkspacesCollection,
+        workspaceId,
+      );
+      this.documents.set(attributionWorkspacesCollection, {
+        _id: workspaceId,
+        workspaceId,
+        version: (stored?.version ?? 0) + 1,
+      });
+    }
+    this.pending.clear();
+    this.workspaces.clear();
+  }
+}
+
+function emptySums(collection: string): Record<string, unknown> {
+  switch (collection) {
+    case attributionDaysCollection:
+      return {
+        conversions: 0,
+        revenue: {},
+        unattributed: { conversions: 0, revenue: {} },
+        nulls: 0,
+      };
+    case attributionPathsCollection:
+      return { conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 };
+    default:
+      return { models: {} };
+  }
+}
+
+/** Adds `amount` at a dotted path, creating the objects (and a 0) on the way. */
+function addAt(document: Record<string, unknown>, path: string, amount: number): void {
+  const segments = path.split('.');
+  let container = document;
+  for (const segment of segments.slice(0, -1)) {
+    const next = container[segment];
+    if (typeof next !== 'object' || next === null) container[segment] = {};
+    container = container[segment] as Record<string, unknown>;
+  }
+  const last = segments[segments.length - 1];
+  container[last] = ((container[last] as number | undefined) ?? 0) + amount;
+}
+
+/** Below this a sum is float residue of adding and taking away the same shares. */
+const residue = 1e-9;
+
+/**
+ * Rounds float residue to 0 in every number of the document's sums; true when every number
+ * is then 0 (nothing is counted there any more).
+ */
+function settleAndCheckEmpty(value: Record<string, unknown>): boolean {
+  let empty = true;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '_id') continue;
+    if (typeof child === 'number') {
+      if (Math.abs(child) < residue) value[key] = 0;
+      else empty = false;
+    } else if (typeof child === 'object' && child !== null && !Array.isArray(child)) {
+      if (!settleAndCheckEmpty(child as Record<string, unknown>)) empty = false;
+    }
+  }
+  return empty;
+}
