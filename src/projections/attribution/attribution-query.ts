@@ -16,14 +16,17 @@ import type { ReadCollection } from '../read-store';
 import {
   attributionCreditsCollection,
   attributionDaysCollection,
+  attributionJourneyDaysCollection,
   attributionJourneysCollection,
   attributionPathsCollection,
+  journeyDayId,
   attributionWorkspacesCollection,
   groupedPath,
   groupingKeys,
   utcDay,
   type AttributionCreditDocument,
   type AttributionDayDocument,
+  type AttributionJourneyDayDocument,
   type AttributionJourneyDocument,
   type AttributionPathDocument,
   type AttributionWorkspaceDocument,
@@ -53,6 +56,7 @@ type AttributionDocuments =
   | AttributionCreditDocument
   | AttributionPathDocument
   | AttributionDayDocument
+  | AttributionJourneyDayDocument
   | AttributionWorkspaceDocument;
 
 /** Both ends included, ms. */
@@ -124,24 +128,22 @@ function dayFilter(workspaceId: string, whole: NonNullable<RangeDays['whole']>) 
   return { workspaceId, day: { $gte: whole.first, $lte: whole.last } };
 }
 
-/** The journeys of a kind on the range's cut days. */
+/** The journeys of a kind on the range's cut days, through each day's list of them. */
 async function cutJourneys(
   collection: AttributionCollection,
   workspaceId: string,
   days: RangeDays,
   kind: AttributionJourneyDocument['kind'],
 ): Promise<AttributionJourneyDocument[]> {
+  const lists = collection<AttributionJourneyDayDocument>(attributionJourneyDaysCollection);
   const journeys = collection<AttributionJourneyDocument>(attributionJourneysCollection);
   const found: AttributionJourneyDocument[] = [];
   for (const cut of days.cut) {
-    found.push(
-      ...(await journeys.find({
-        workspaceId,
-        day: cut.day,
-        kind,
-        at: { $gte: cut.from, $lte: cut.to },
-      })),
-    );
+    const list = await lists.findOne({ _id: journeyDayId(workspaceId, cut.day, kind) });
+    if (list === null) continue;
+    for (const journey of await journeys.find({ _id: { $in: [...list.journeys] } })) {
+      if (journey.at >= cut.from && journey.at <= cut.to) found.push(journey);
+    }
   }
   return found;
 }

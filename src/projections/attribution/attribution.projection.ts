@@ -55,6 +55,7 @@ export const attributionCreditsCollection = 'attribution_credits';
 export const attributionPathsCollection = 'attribution_paths';
 export const attributionDaysCollection = 'attribution_days';
 export const attributionWorkspacesCollection = 'attribution_workspaces';
+export const attributionJourneyDaysCollection = 'attribution_journey_days';
 
 /** What touches are credited under. */
 export const groupings = ['channel', 'campaign', 'source_medium'] as const;
@@ -141,6 +142,25 @@ export type AttributionDayDocument = {
   readonly nulls: number;
 };
 
+/**
+ * The journeys of one kind on one day: what a range that cuts the day reads, by id, rather
+ * than scanning every journey.
+ */
+export type AttributionJourneyDayDocument = {
+  /** `${workspaceId}|${day}|${kind}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly journeys: readonly string[];
+};
+
+export function journeyDayId(
+  workspaceId: string,
+  day: string,
+  kind: AttributionJourneyDocument['kind'],
+): string {
+  return `${workspaceId}|${day}|${kind}`;
+}
+
 export type AttributionWorkspaceDocument = {
   readonly _id: string;
   readonly workspaceId: string;
@@ -175,6 +195,7 @@ export function createAttributionProjection(
       attributionPathsCollection,
       attributionDaysCollection,
       attributionWorkspacesCollection,
+      attributionJourneyDaysCollection,
     ],
     indexes: {
       [attributionJourneysCollection]: [
@@ -210,6 +231,8 @@ class AttributionBatch {
   private readonly dirty = new Set<string>();
   /** Journey documents of people absorbed by a join, to be taken away. */
   private readonly retired: string[] = [];
+  /** Journey ids added to (true) or taken from (false) each day's list. */
+  private readonly dayLists = new Map<string, { workspaceId: string; ids: Map<string, boolean> }>();
 
   constructor(
     private readonly documents: BatchDocuments,
@@ -259,6 +282,7 @@ class AttributionBatch {
     }
     for (const id of this.retired) await this.replaceJourney(id, null);
     for (const id of this.dirty) await this.recompute(id);
+    await this.flushDayLists();
     await this.sums.flush();
     this.documents.flush();
   }
@@ -313,12 +337,50 @@ class AttributionBatch {
       id,
     );
     if (old !== null && next !== null && sameJourney(old, next)) return;
-    if (old !== null) this.sums.add(old, -1);
+    if (old !== null) {
+      this.sums.add(old, -1);
+      this.listOnDay(old, false);
+    }
     if (next !== null) {
+      this.listOnDay(next, true);
       this.sums.add(next, 1);
       this.documents.set(attributionJourneysCollection, next);
     } else if (old !== null) {
       this.documents.delete(attributionJourneysCollection, id);
+    }
+  }
+
+  private listOnDay(journey: AttributionJourneyDocument, listed: boolean): void {
+    const { workspaceId, day, kind, _id } = journey;
+    const id = journeyDayId(workspaceId, day, kind);
+    let list = this.dayLists.get(id);
+    if (list === undefined) {
+      list = { workspaceId, ids: new Map() };
+      this.dayLists.set(id, list);
+    }
+    list.ids.set(_id, listed);
+  }
+
+  private async flushDayLists(): Promise<void> {
+    for (const [id, { workspaceId, ids }] of this.dayLists) {
+      const stored = await this.documents.get<AttributionJourneyDayDocument>(
+        attributionJourneyDaysCollection,
+        id,
+      );
+      const journeys = new Set(stored?.journeys ?? []);
+      for (const [journey, listed] of ids) {
+        if (listed) journeys.add(journey);
+        else journeys.delete(journey);
+      }
+      if (journeys.size === 0) {
+        if (stored !== null) this.documents.delete(attributionJourneyDaysCollection, id);
+      } else {
+        this.documents.set(attributionJourneyDaysCollection, {
+          _id: id,
+          workspaceId,
+          journeys: [...journeys].sort(),
+        });
+      }
     }
   }
 
@@ -594,19 +656,27 @@ function addAt(document: Record<string, unknown>, path: string, amount: number):
 const residue = 1e-9;
 
 /**
- * Rounds float residue to 0 in every number of the document's sums; true when every number
- * is then 0 (nothing is counted there any more).
+ * Settles the document's sums: float residue becomes 0, and the keyed maps (`models`, and
+ * revenue by currency) drop their entries that came back to nothing, so a document's shape
+ * does not depend on what was added and taken away before. True when every number is then 0
+ * (nothing is counted there any more).
  */
-function settleAndCheckEmpty(value: Record<string, unknown>): boolean {
+function settleAndCheckEmpty(value: Record<string, unknown>, keyed = false): boolean {
   let empty = true;
   for (const [key, child] of Object.entries(value)) {
     if (key === '_id') continue;
+    let childEmpty: boolean;
     if (typeof child === 'number') {
-      if (Math.abs(child) < residue) value[key] = 0;
-      else empty = false;
+      childEmpty = Math.abs(child) < residue;
+      if (childEmpty) value[key] = 0;
     } else if (typeof child === 'object' && child !== null && !Array.isArray(child)) {
-      if (!settleAndCheckEmpty(child as Record<string, unknown>)) empty = false;
+      const map = child as Record<string, unknown>;
+      childEmpty = settleAndCheckEmpty(map, key === 'models' || key === 'revenue');
+    } else {
+      continue;
     }
+    if (!childEmpty) empty = false;
+    else if (keyed) delete value[key];
   }
   return empty;
 }
