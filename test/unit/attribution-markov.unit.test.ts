@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { markovAttribution, solveLinearSystem } from '../../src/projections/attribution/markov';
+import {
+  MarkovChainTooLargeError,
+  markovAttribution,
+  solveLinearSystem,
+} from '../../src/projections/attribution/markov';
 import type { PathCount } from '../../src/projections/attribution/paths';
 
 function byChannel(result: ReturnType<typeof markovAttribution>): Record<string, number> {
@@ -170,5 +174,19 @@ describe('Gaussian elimination with partial pivoting', () => {
         [1, 2],
       ),
     ).toThrow('singular');
+  });
+});
+
+describe('a chain too large to solve exactly', () => {
+  it('is refused, naming its size, rather than solved for minutes', () => {
+    const channels = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    const paths = [];
+    for (const a of channels) {
+      for (const b of channels) {
+        for (const c of channels.slice(0, 10))
+          paths.push({ path: [a, b, c, a], conversions: 1, nulls: 1 });
+      }
+    }
+    expect(() => markovAttribution(paths, { order: 3 })).toThrow(MarkovChainTooLargeError);
   });
 });

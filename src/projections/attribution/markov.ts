@@ -35,6 +35,26 @@ export interface MarkovResult {
   readonly unattributed: { readonly conversions: number; readonly revenue: number | null };
 }
 
+/**
+ * The chain is solved densely, once with every channel and once per removed channel:
+ * about (channels + 1) · n³ / 3 multiply-adds for n transient states. Beyond this budget
+ * (a few seconds) the model is refused rather than left to run for minutes: a higher order
+ * over many channels has too many states to solve exactly.
+ */
+export const maxMarkovWork = 3e9;
+
+export class MarkovChainTooLargeError extends RangeError {
+  constructor(
+    readonly states: number,
+    readonly channels: number,
+  ) {
+    super(
+      `the Markov chain has ${states} states over ${channels} channels, too many to solve exactly; use a lower order or a coarser grouping`,
+    );
+    this.name = 'MarkovChainTooLargeError';
+  }
+}
+
 /** Joins a tuple of channels into a state name. */
 const SEPARATOR = '\u0000';
 /** The fixed states start with the separator, so no channel (tuple) can be named like them. */
@@ -179,6 +199,10 @@ export function markovAttribution(
   }
 
   const chain = buildChain(paths, order);
+  const n = chain.states.length;
+  if (((channels.length + 1) * n ** 3) / 3 > maxMarkovWork) {
+    throw new MarkovChainTooLargeError(n, channels.length);
+  }
   const base = conversions === 0 ? 0 : conversionProbability(chain, null);
   const removalEffects = channels.map((channel) =>
     base === 0 ? 0 : Math.max(0, 1 - conversionProbability(chain, channel) / base),
