@@ -8,6 +8,11 @@ import type { CampaignState } from '../domain/campaign';
 import type { ExperimentCommand, ExperimentState } from '../domain/experiment';
 import type { ExperimentExposed } from '../domain/experiment/exposure.events';
 import type { FunnelCommand, FunnelDefinition } from '../domain/funnel';
+import type {
+  AttributionCollection,
+  AttributionReports,
+} from '../projections/attribution/attribution-query';
+import type { AttributionSettings } from '../projections/attribution/journeys';
 import type { StartRange } from '../projections/funnels/funnel-events';
 import type { FunnelPersonDocument } from '../projections/funnels/funnels.projection';
 import type { RecordedEvent } from '../domain/shared/events';
@@ -60,6 +65,22 @@ export interface Analyses {
     definition: FunnelDefinition,
     range: StartRange | null,
   ): Promise<FunnelPersonDocument[]>;
+  /**
+   * Attribution under other settings than the live read model's (lookback, half-life),
+   * computed from one workspace's log by the attribution projection itself into memory.
+   */
+  attribution(workspaceId: string, settings: AttributionSettings): Promise<AttributionReadModel>;
+}
+
+/** One attribution read model, and its reports (the same query code over either). */
+export interface AttributionReadModel {
+  /** Its collections by their logical names. */
+  readonly collection: AttributionCollection;
+  /**
+   * Reports over it. The live one is one instance per server, so its cache of solved
+   * data-driven models serves every request until the workspace's sums move.
+   */
+  readonly reports: AttributionReports;
 }
 
 export interface ReadModels {
@@ -158,6 +179,8 @@ export interface Services {
   readonly funnels: FunnelCommands;
   readonly experiments: ExperimentCommands;
   readonly analyses: Analyses;
+  /** The live attribution read model (the projected default settings). */
+  readonly attribution: AttributionReadModel;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
   readonly history: ContactHistory;

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { ProjectionResolver } from './admin/projection.resolver';
+import { AttributionResolver } from './attribution/attribution.resolver';
 import { BudgetResolver } from './budget/budget.resolver';
 import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
 import {
@@ -43,6 +44,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       BudgetResolver,
       FunnelResolver,
       ExperimentResolver,
+      AttributionResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

@@ -8,9 +8,20 @@ import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
 import type { CommandMetadata, Decider, DomainEvent, RecordedEvent } from '../domain/shared/events';
 import { contactStreamId } from '../domain/tracking/tracking.events';
-import type { CommittedBatch, ContactHistory, Services } from '../graphql/context';
+import type {
+  AttributionReadModel,
+  CommittedBatch,
+  ContactHistory,
+  Services,
+} from '../graphql/context';
+import {
+  AttributionReports,
+  type AttributionCollection,
+} from '../projections/attribution/attribution-query';
+import { attributionWorkspacesCollection } from '../projections/attribution/attribution.projection';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
+import { analyseAttribution } from './analyses/attribution-analysis';
 import { analyseFunnel } from './analyses/funnel-analysis';
 import { CommandHandler, deterministicEventId } from './commands/command-handler';
 import { ExpectedRevision, WrongExpectedRevisionError } from './event-store/event-store';
@@ -41,6 +52,9 @@ export const maxContactEventsPerIdentity = 10_000;
 export function createServices(deps: ServiceDependencies): Services {
   const { config, readStore, manager, changeFeed, logger } = deps;
   const commands = new CommandHandler(deps.eventStore);
+  // Logical names are mapped on every read, so a rebuilt generation is read once it serves.
+  const attributionCollection: AttributionCollection = (logical) =>
+    readStore.collection(manager.collection(logical));
   return {
     campaigns: aggregate(commands, campaignDecider, campaignStreamId, (c) => c.data.campaignId),
     funnels: aggregate(commands, funnelDecider, funnelStreamId, (c) => c.data.funnelId),
@@ -79,6 +93,13 @@ export function createServices(deps: ServiceDependencies): Services {
           // Let requests in between pages: an analysis over a long history takes seconds.
           onProgress: () => new Promise((resolve) => setImmediate(resolve)),
         }),
+      attribution: recomputedAttribution(deps.eventStore),
+    },
+    attribution: {
+      collection: attributionCollection,
+      reports: new AttributionReports(attributionCollection, () =>
+        manager.collection(attributionWorkspacesCollection),
+      ),
     },
     tracking: deps.tracking,
     history: contactHistory(deps.eventStore, maxContactEventsPerIdentity),
@@ -193,4 +214,37 @@ async function lastRevision(
     else high = middle;
   }
   return low;
+}
+
+/**
+ * Attribution under other settings, recomputed from the log; the last few answers are kept
+ * by (workspace, settings, log head), so asking again while nothing was appended, or asking
+ * for another model or range under the same settings, does not replay the log again.
+ */
+function recomputedAttribution(
+  eventStore: EventStore,
+  kept = 2,
+): Services['analyses']['attribution'] {
+  const recent = new Map<string, Promise<AttributionReadModel>>();
+  return async (workspaceId, settings) => {
+    const head = await eventStore.headPosition();
+    const key = JSON.stringify([
+      workspaceId,
+      settings.lookbackMs,
+      settings.halfLifeMs,
+      head.toString(),
+    ]);
+    let answer = recent.get(key);
+    if (answer === undefined) {
+      answer = analyseAttribution(eventStore, workspaceId, settings, {
+        until: head,
+        onProgress: () => new Promise((resolve) => setImmediate(resolve)),
+      });
+      // A failed analysis is not kept.
+      answer.catch(() => recent.delete(key));
+      recent.set(key, answer);
+      if (recent.size > kept) recent.delete(recent.keys().next().value as string);
+    }
+    return answer;
+  };
 }

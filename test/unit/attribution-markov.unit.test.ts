@@ -180,7 +180,7 @@ describe('Gaussian elimination with partial pivoting', () => {
 describe('a chain too large to solve exactly', () => {
   it('is refused, naming its size, rather than solved for minutes', () => {
     const channels = Array.from({ length: 30 }, (_, i) => `c${i}`);
-    const paths = [];
+    const paths: PathCount[] = [];
     for (const a of channels) {
       for (const b of channels) {
         for (const c of channels.slice(0, 10))

@@ -1,4 +1,5 @@
 /** Every projection the server runs, in one place (the projector thread loads it too). */
+import { createAttributionProjection } from '../../projections/attribution/attribution.projection';
 import { campaignMetricsProjection } from '../../projections/campaign-metrics/campaign-metrics.projection';
 import { campaignsProjection } from '../../projections/campaigns/campaigns.projection';
 import { contactsProjection } from '../../projections/contacts/contacts.projection';
@@ -28,6 +29,9 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
     funnelDefinitionsProjection,
     createFunnelResultsProjection(inputs.funnelDefinitions),
     experimentsProjection,
+    // The live attribution runs with the default settings (ANALYTICS.md: 30-day lookback,
+    // 7-day half-life); other settings are analyses over the log.
+    createAttributionProjection(),
   ];
 }
 

@@ -475,8 +475,14 @@ export interface ReportOptions {
 export class AttributionReports {
   private readonly solved = new Map<string, ModelReport>();
 
+  /**
+   * `generation` names the read model's current generation (e.g. a physical collection
+   * name), so a rebuilt read model, whose versions count from 0 again, never hits an answer
+   * cached from the one before.
+   */
   constructor(
     private readonly collection: AttributionCollection,
+    private readonly generation: () => string = () => '',
     private readonly cacheSize = 256,
   ) {}
 
@@ -521,6 +527,7 @@ export class AttributionReports {
     const nullsUntil =
       query.range.to <= query.now ? query.range.to : Math.floor(query.now / 60_000) * 60_000;
     const key = JSON.stringify([
+      this.generation(),
       query.workspaceId,
       version,
       model,

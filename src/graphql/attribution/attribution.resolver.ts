@@ -1,0 +1,255 @@
+import { Arg, Args, Ctx, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  type AttributionModelName,
+  type AttributionQuery,
+  conversionJourneys,
+} from '../../projections/attribution/attribution-query';
+import {
+  attributionProjectionName,
+  type Grouping,
+} from '../../projections/attribution/attribution.projection';
+import {
+  defaultAttributionSettings,
+  maxLookbackMs,
+  type AttributionSettings,
+} from '../../projections/attribution/journeys';
+import { MarkovChainTooLargeError, type MarkovOrder } from '../../projections/attribution/markov';
+import { DAY_MS } from '../../projections/attribution/models';
+import type { AttributionReadModel, TouchlineContext } from '../context';
+import { badInput } from '../errors';
+import { awaitPosition } from '../shared/consistency';
+import { batchTicks } from '../shared/live';
+import {
+  AttributionArgs,
+  AttributionComparison,
+  AttributionReport,
+  AttributionUpdatedArgs,
+  AttributionWindowArgs,
+  ConversionJourney,
+  ConversionPathsArgs,
+  ConversionPathsReport,
+  type ReportSettings,
+} from './attribution.types';
+
+const PROJECTIONS = [attributionProjectionName];
+const MAX_PATH_ROWS = 100;
+
+@Resolver()
+export class AttributionResolver {
+  @Query(() => AttributionReport, {
+    description:
+      "One model's attribution of the conversions in [from, to]. With the default lookback and half-life it reads the live read model; with others it is recomputed from the event log (recomputed: true).",
+  })
+  async attribution(
+    @Args(() => AttributionArgs) args: AttributionArgs,
+    @Ctx() context: TouchlineContext,
+  ): Promise<AttributionReport> {
+    const question = parseQuestion(context, args);
+    const source = await readModel(context, question, args.minPosition);
+    const report = await withinLimits(
+      source.reports.report(args.model, question.query, { order: question.order }),
+    );
+    return AttributionReport.of(report, question.settings);
+  }
+
+  @Query(() => AttributionComparison, {
+    description:
+      'Every model over the same conversions, side by side. Defaults and recomputation as for `attribution`.',
+  })
+  async compareAttributionModels(
+    @Args(() => AttributionWindowArgs) args: AttributionWindowArgs,
+    @Ctx() context: TouchlineContext,
+  ): Promise<AttributionComparison> {
+    const question = parseQuestion(context, args);
+    const source = await readModel(context, question, args.minPosition);
+    const reports = await withinLimits(
+      source.reports.compare(question.query, { order: question.order }),
+    );
+    return AttributionComparison.of(reports, question.settings);
+  }
+
+  @Query(() => ConversionPathsReport, {
+    description:
+      'The most common converting and non-converting paths of a range, with path length and time to conversion.',
+  })
+  async conversionPaths(
+    @Args(() => ConversionPathsArgs) args: ConversionPathsArgs,
+    @Ctx() context: TouchlineContext,
+  ): Promise<ConversionPathsReport> {
+    if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_PATH_ROWS) {
+      throw badInput('limit', `limit must be from 1 to ${MAX_PATH_ROWS}`, 'INVALID_LIMIT');
+    }
+    const question = parseQuestion(context, { ...args, halfLifeDays: null, markovOrder: 1 });
+    const source = await readModel(context, question, args.minPosition);
+    const report = await source.reports.paths(question.query, args.limit);
+    return ConversionPathsReport.of(report, question.settings);
+  }
+
+  @Query(() => ConversionJourney, {
+    nullable: true,
+    description:
+      "A conversion (by order id, else message id) with its journey in the live read model and each touch's share under every rule-based model; null when unknown.",
+  })
+  async conversionJourney(
+    @Arg('conversionId', () => String, { description: 'The order id, else the message id.' })
+    conversionId: string,
+    @Arg('minPosition', () => String, {
+      nullable: true,
+      description: 'A log position a write returned: awaited (bounded) before reading.',
+    })
+    minPosition: string | null,
+    @Ctx() context: TouchlineContext,
+  ): Promise<ConversionJourney | null> {
+    await awaitPosition(context, minPosition, PROJECTIONS);
+    const journeys = await conversionJourneys(
+      context.services.attribution.collection,
+      context.workspaceId,
+      conversionId,
+    );
+    // Normally one; an order id sent by two people is two conversions: the earliest is shown.
+    const [first] = journeys.sort((a, b) => a.at - b.at || (a._id < b._id ? -1 : 1));
+    return first === undefined ? null : ConversionJourney.from(first);
+  }
+
+  @Subscription(() => AttributionReport, {
+    description:
+      "Pushes the model's report from the live read model after each projector batch that changed the caller's workspace's attribution.",
+    subscribe: ({ args, context }) =>
+      attributionUpdates(context as TouchlineContext, args as AttributionUpdatedArgs),
+  })
+  attributionUpdated(
+    @Args(() => AttributionUpdatedArgs) _args: AttributionUpdatedArgs,
+    @Root() report: AttributionReport,
+  ): AttributionReport {
+    return report;
+  }
+}
+
+interface Question {
+  readonly query: AttributionQuery;
+  readonly order: MarkovOrder;
+  readonly attribution: AttributionSettings;
+  readonly settings: ReportSettings;
+}
+
+interface QuestionArgs {
+  readonly from: Date;
+  readonly to: Date;
+  readonly groupBy: Grouping;
+  readonly lookbackDays?: number | null;
+  readonly halfLifeDays?: number | null;
+  readonly markovOrder: number;
+}
+
+/** The arguments checked, each failure on its own field. */
+function parseQuestion(context: TouchlineContext, args: QuestionArgs): Question {
+  const { from, to, groupBy, lookbackDays, halfLifeDays, markovOrder } = args;
+  if (!Number.isInteger(markovOrder) || markovOrder < 1 || markovOrder > 3) {
+    throw badInput('markovOrder', 'markovOrder must be 1, 2 or 3', 'INVALID_ORDER');
+  }
+  const maxLookbackDays = maxLookbackMs / DAY_MS;
+  if (lookbackDays != null && !(lookbackDays > 0 && lookbackDays <= maxLookbackDays)) {
+    throw badInput(
+      'lookbackDays',
+      `lookbackDays must be from 1 to ${maxLookbackDays}`,
+      'INVALID_LOOKBACK',
+    );
+  }
+  if (halfLifeDays != null && !(halfLifeDays > 0 && Number.isFinite(halfLifeDays))) {
+    throw badInput('halfLifeDays', 'halfLifeDays must be positive', 'INVALID_HALF_LIFE');
+  }
+  if (to.getTime() < from.getTime()) {
+    throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
+  }
+  const attribution: AttributionSettings = {
+    lookbackMs:
+      lookbackDays != null ? lookbackDays * DAY_MS : defaultAttributionSettings.lookbackMs,
+    halfLifeMs:
+      halfLifeDays != null ? halfLifeDays * DAY_MS : defaultAttributionSettings.halfLifeMs,
+  };
+  const recomputed =
+    attribution.lookbackMs !== defaultAttributionSettings.lookbackMs ||
+    attribution.halfLifeMs !== defaultAttributionSettings.halfLifeMs;
+  return {
+    query: {
+      workspaceId: context.workspaceId,
+      range: { from: from.getTime(), to: to.getTime() },
+      grouping: groupBy,
+      now: context.services.clock().getTime(),
+    },
+    order: markovOrder as MarkovOrder,
+    attribution,
+    settings: {
+      grouping: groupBy,
+      from,
+      to,
+      lookbackDays: attribution.lookbackMs / DAY_MS,
+      halfLifeDays: attribution.halfLifeMs / DAY_MS,
+      recomputed,
+    },
+  };
+}
+
+/** A Markov chain too large to solve exactly is the question's fault: a lower order answers. */
+async function withinLimits<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof MarkovChainTooLargeError) {
+      throw badInput('markovOrder', error.message, 'MODEL_TOO_LARGE');
+    }
+    throw error;
+  }
+}
+
+/** The live read model (awaited to `minPosition`), or one recomputed from the log. */
+async function readModel(
+  context: TouchlineContext,
+  question: Question,
+  minPosition: string | null | undefined,
+): Promise<AttributionReadModel> {
+  if (question.settings.recomputed) {
+    return context.services.analyses.attribution(context.workspaceId, question.attribution);
+  }
+  await awaitPosition(context, minPosition, PROJECTIONS);
+  return context.services.attribution;
+}
+
+/** One report per batch of the attribution projection that touched the caller's workspace. */
+function attributionUpdates(
+  context: TouchlineContext,
+  args: AttributionUpdatedArgs,
+): AsyncIterableIterator<AttributionReport> {
+  const { workspaceId } = context;
+  const model: AttributionModelName = args.model;
+  const question = () =>
+    parseQuestion(context, { ...args, lookbackDays: null, halfLifeDays: null });
+  // Bad arguments fail the subscription at once rather than at its first push.
+  question();
+  const ticks = batchTicks(
+    context.services.live.commits(),
+    (batch) =>
+      batch.projection === attributionProjectionName &&
+      // A rebuilt generation taking over is announced without events.
+      (batch.events === 0 || batch.changes.some((change) => change.workspaceId === workspaceId)),
+  );
+  return {
+    async next() {
+      const tick = await ticks.next();
+      if (tick.done) return { done: true, value: undefined };
+      // Asked afresh each time: null journeys expire as the clock moves.
+      const { query, order, settings } = question();
+      const report = await withinLimits(
+        context.services.attribution.reports.report(model, query, { order }),
+      );
+      return { done: false, value: AttributionReport.of(report, settings) };
+    },
+    async return() {
+      await ticks.return();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
