@@ -3,6 +3,7 @@
  * root in src/infra builds them and hands them in, so nothing here knows which stores run.
  */
 import type DataLoader from 'dataloader';
+import type { AttributionSettingsCommand } from '../domain/attribution';
 import type { CampaignCommand } from '../domain/campaign';
 import type { CampaignState } from '../domain/campaign';
 import type { ExperimentCommand, ExperimentState } from '../domain/experiment';
@@ -39,6 +40,13 @@ export interface CampaignCommands {
 
 export interface FunnelCommands {
   execute(command: FunnelCommand, options: { expectedRevision?: bigint }): Promise<CommandOutcome>;
+}
+
+export interface AttributionSettingsCommands {
+  execute(
+    command: AttributionSettingsCommand,
+    options: { expectedRevision?: bigint },
+  ): Promise<CommandOutcome>;
 }
 
 export interface ExperimentCommands {
@@ -178,8 +186,10 @@ export interface Services {
   readonly campaigns: CampaignCommands;
   readonly funnels: FunnelCommands;
   readonly experiments: ExperimentCommands;
+  /** Each workspace's attribution settings (lookback, half-life). */
+  readonly attributionSettings: AttributionSettingsCommands;
   readonly analyses: Analyses;
-  /** The live attribution read model (the projected default settings). */
+  /** The live attribution read model (each workspace's pinned settings). */
   readonly attribution: AttributionReadModel;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;

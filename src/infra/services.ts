@@ -3,6 +3,7 @@
  * and the projection manager.
  */
 import { randomUUID } from 'node:crypto';
+import { attributionSettingsDecider, attributionSettingsStreamId } from '../domain/attribution';
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
 import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
@@ -87,6 +88,13 @@ export function createServices(deps: ServiceDependencies): Services {
         }
       },
     },
+    // One settings stream per workspace: the stream is named by the workspace alone.
+    attributionSettings: aggregate(
+      commands,
+      attributionSettingsDecider,
+      attributionSettingsStreamId,
+      (c) => c.metadata.workspaceId,
+    ),
     analyses: {
       funnel: (workspaceId, definition, range) =>
         analyseFunnel(deps.eventStore, workspaceId, definition, range, {

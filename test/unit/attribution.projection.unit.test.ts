@@ -11,12 +11,20 @@ import {
   type AttributionQuery,
 } from '../../src/projections/attribution/attribution-query';
 import {
+  attributionSettingsCollection,
+  attributionSettingsProjection,
+  type AttributionSettingsDocument,
+} from '../../src/projections/attribution/attribution-settings.projection';
+import {
   attributionCreditsCollection,
   attributionDaysCollection,
   attributionJourneysCollection,
   attributionPathsCollection,
+  attributionPinsCollection,
   createAttributionProjection,
+  projectedSettings,
   type AttributionJourneyDocument,
+  type AttributionPinDocument,
 } from '../../src/projections/attribution/attribution.projection';
 import { personJourneys } from '../../src/projections/attribution/journeys';
 import { DAY_MS, type Touch } from '../../src/projections/attribution/models';
@@ -286,6 +294,95 @@ describe('the attribution projection', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('settings per workspace', () => {
+  /** The same event, filed under another workspace. */
+  const inWorkspace = (other: string, event: RecordedEvent): RecordedEvent => ({
+    ...event,
+    metadata: { ...event.metadata, workspaceId: other },
+    streamId: event.streamId.replace(`contact-${workspaceId}:`, `contact-${other}:`),
+  });
+  // A visit 10 days before the order, and one 2 days before it.
+  const history = [
+    visit(ann, t0, 'v1', 'email'),
+    visit(ann, t0 + 8 * DAY_MS, 'v2', 'paid'),
+    order(ann, t0 + 10 * DAY_MS, 'o1', 100),
+  ];
+  const week = { lookbackMs: 7 * DAY_MS, halfLifeMs: 2 * DAY_MS };
+
+  it('computes each workspace with the settings its generation pinned', async () => {
+    let reads = 0;
+    const projection = createAttributionProjection({
+      settingsSource: async () => {
+        reads += 1;
+        return { short: week };
+      },
+    });
+    const models = new MemoryReadModels();
+    await projection.project(
+      history.map((event) => inWorkspace('short', event)),
+      models,
+    );
+    await projection.project(history, models);
+
+    // Pinned at the first batch, and kept: a later batch does not read the source again.
+    expect(reads).toBe(1);
+    expect(models.documents<AttributionPinDocument>(attributionPinsCollection)).toEqual([
+      { _id: 'settings', workspaces: [{ workspaceId: 'short', ...week }] },
+    ]);
+    const journeys = models.documents<AttributionJourneyDocument>(attributionJourneysCollection);
+    const channelsOf = (workspace: string) =>
+      journeys
+        .filter((journey) => journey.workspaceId === workspace && journey.kind === 'conversion')
+        .map((journey) => journey.touches.map(({ channel }) => channel));
+    // 7 days of lookback leave the email visit out; the default 30 take it in.
+    expect(channelsOf('short')).toEqual([['paid_search']]);
+    expect(channelsOf(workspaceId)).toEqual([['email', 'paid_search']]);
+
+    const collection = (name: string) => models.collection<AttributionPinDocument>(name);
+    expect(await projectedSettings(collection, 'short')).toEqual(week);
+    expect(await projectedSettings(collection, workspaceId)).toEqual({
+      lookbackMs: 30 * DAY_MS,
+      halfLifeMs: 7 * DAY_MS,
+    });
+  });
+
+  it('has no projected settings before its first batch', async () => {
+    const models = new MemoryReadModels();
+    const collection = (name: string) => models.collection<AttributionPinDocument>(name);
+    expect(await projectedSettings(collection, workspaceId)).toBeNull();
+  });
+
+  it('keeps one settings document per workspace, a repeat changing nothing', async () => {
+    const configured = (position: bigint, lookbackDays: number): RecordedEvent => ({
+      eventId: `s${position}`,
+      type: 'AttributionConfigured',
+      data: { lookbackDays, halfLifeDays: 2, configuredAt: iso(t0) },
+      metadata: { workspaceId, schemaVersion: 1 },
+      streamId: `attribution-settings-${workspaceId}`,
+      revision: position - 1n,
+      position,
+      recordedAt: new Date(t0),
+    });
+    const models = new MemoryReadModels();
+    const events = [configured(1n, 7), configured(2n, 14)];
+    await attributionSettingsProjection.project(events, models);
+    const expected: AttributionSettingsDocument[] = [
+      {
+        _id: workspaceId,
+        workspaceId,
+        lookbackDays: 14,
+        halfLifeDays: 2,
+        version: 2,
+        configuredAt: iso(t0),
+        position: '2',
+      },
+    ];
+    expect(models.documents(attributionSettingsCollection)).toEqual(expected);
+    await attributionSettingsProjection.project(events, models);
+    expect(models.documents(attributionSettingsCollection)).toEqual(expected);
   });
 });
 

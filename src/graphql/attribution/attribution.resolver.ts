@@ -1,11 +1,19 @@
-import { Arg, Args, Ctx, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { AttributionSettingsCommand } from '../../domain/attribution';
 import {
   type AttributionModelName,
   type AttributionQuery,
   conversionJourneys,
 } from '../../projections/attribution/attribution-query';
 import {
+  attributionSettingsCollection,
+  attributionSettingsProjectionName,
+  type AttributionSettingsDocument,
+} from '../../projections/attribution/attribution-settings.projection';
+import {
   attributionProjectionName,
+  projectedSettings,
+  type AttributionPinDocument,
   type Grouping,
 } from '../../projections/attribution/attribution.projection';
 import {
@@ -17,13 +25,18 @@ import { MarkovChainTooLargeError, type MarkovOrder } from '../../projections/at
 import { DAY_MS } from '../../projections/attribution/models';
 import type { AttributionReadModel, TouchlineContext } from '../context';
 import { badInput } from '../errors';
+import { runCommand } from '../shared/commands';
 import { awaitPosition } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import {
   AttributionArgs,
   AttributionComparison,
   AttributionReport,
+  AttributionSettingValues,
+  AttributionSettings as AttributionSettingsView,
+  AttributionSettingsResult,
   AttributionUpdatedArgs,
+  ConfigureAttributionArgs,
   AttributionWindowArgs,
   ConversionJourney,
   ConversionPathsArgs,
@@ -32,19 +45,20 @@ import {
 } from './attribution.types';
 
 const PROJECTIONS = [attributionProjectionName];
+const SETTINGS_PROJECTIONS = [attributionSettingsProjectionName];
 const MAX_PATH_ROWS = 100;
 
 @Resolver()
 export class AttributionResolver {
   @Query(() => AttributionReport, {
     description:
-      "One model's attribution of the conversions in [from, to]. With the default lookback and half-life it reads the live read model; with others it is recomputed from the event log (recomputed: true).",
+      "One model's attribution of the conversions in [from, to]. With the workspace's projected lookback and half-life (the default) it reads the live read model; with others it is recomputed from the event log (recomputed: true).",
   })
   async attribution(
     @Args(() => AttributionArgs) args: AttributionArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<AttributionReport> {
-    const question = parseQuestion(context, args);
+    const question = parseQuestion(context, args, await servedSettings(context));
     const source = await readModel(context, question, args.minPosition);
     const report = await withinLimits(
       source.reports.report(args.model, question.query, { order: question.order }),
@@ -60,7 +74,7 @@ export class AttributionResolver {
     @Args(() => AttributionWindowArgs) args: AttributionWindowArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<AttributionComparison> {
-    const question = parseQuestion(context, args);
+    const question = parseQuestion(context, args, await servedSettings(context));
     const source = await readModel(context, question, args.minPosition);
     const reports = await withinLimits(
       source.reports.compare(question.query, { order: question.order }),
@@ -79,7 +93,11 @@ export class AttributionResolver {
     if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_PATH_ROWS) {
       throw badInput('limit', `limit must be from 1 to ${MAX_PATH_ROWS}`, 'INVALID_LIMIT');
     }
-    const question = parseQuestion(context, { ...args, halfLifeDays: null, markovOrder: 1 });
+    const question = parseQuestion(
+      context,
+      { ...args, halfLifeDays: null, markovOrder: 1 },
+      await servedSettings(context),
+    );
     const source = await readModel(context, question, args.minPosition);
     const report = await source.reports.paths(question.query, args.limit);
     return ConversionPathsReport.of(report, question.settings);
@@ -109,6 +127,55 @@ export class AttributionResolver {
     // Normally one; an order id sent by two people is two conversions: the earliest is shown.
     const [first] = journeys.sort((a, b) => a.at - b.at || (a._id < b._id ? -1 : 1));
     return first === undefined ? null : ConversionJourney.from(first);
+  }
+
+  @Query(() => AttributionSettingsView, {
+    description:
+      "The workspace's attribution settings, and those its live read model was computed with (a change is recomputed from the log while the previous settings keep serving).",
+  })
+  async attributionSettings(
+    @Arg('minPosition', () => String, {
+      nullable: true,
+      description: 'A log position a write returned: awaited (bounded) before reading.',
+    })
+    minPosition: string | null,
+    @Ctx() context: TouchlineContext,
+  ): Promise<AttributionSettingsView> {
+    await awaitPosition(context, minPosition, SETTINGS_PROJECTIONS);
+    const configured = await configuredSettings(context);
+    const projected = await servedSettings(context, configured);
+    const projectedDays = {
+      lookbackDays: projected.lookbackMs / DAY_MS,
+      halfLifeDays: projected.halfLifeMs / DAY_MS,
+    };
+    return Object.assign(new AttributionSettingsView(), {
+      lookbackDays: configured.lookbackMs / DAY_MS,
+      halfLifeDays: configured.halfLifeMs / DAY_MS,
+      projected: AttributionSettingValues.of(projectedDays),
+      recomputing: !sameSettings(configured, projected),
+    });
+  }
+
+  @Mutation(() => AttributionSettingsResult, {
+    description:
+      "Sets the workspace's lookback window and half-life: the live read model is recomputed from the log with them while the previous settings keep serving. The same values again record nothing.",
+  })
+  async configureAttribution(
+    @Args(() => ConfigureAttributionArgs)
+    { lookbackDays, halfLifeDays, expectedRevision, commandId }: ConfigureAttributionArgs,
+    @Ctx() context: TouchlineContext,
+  ): Promise<AttributionSettingsResult> {
+    const { command: _command, ...outcome } = await runCommand(
+      context,
+      { commandId, expectedRevision },
+      (metadata): AttributionSettingsCommand => ({
+        type: 'ConfigureAttribution',
+        metadata,
+        data: { lookbackDays, halfLifeDays },
+      }),
+      (command, options) => context.services.attributionSettings.execute(command, options),
+    );
+    return Object.assign(new AttributionSettingsResult(), outcome);
   }
 
   @Subscription(() => AttributionReport, {
@@ -141,8 +208,44 @@ interface QuestionArgs {
   readonly markovOrder: number;
 }
 
-/** The arguments checked, each failure on its own field. */
-function parseQuestion(context: TouchlineContext, args: QuestionArgs): Question {
+/** The workspace's configured settings (the defaults when it never configured any). */
+async function configuredSettings(context: TouchlineContext): Promise<AttributionSettings> {
+  const document = await context.services.readModels
+    .collection<AttributionSettingsDocument>(attributionSettingsCollection)
+    .findOne({ _id: context.workspaceId });
+  return document === null
+    ? defaultAttributionSettings
+    : { lookbackMs: document.lookbackDays * DAY_MS, halfLifeMs: document.halfLifeDays * DAY_MS };
+}
+
+/**
+ * The settings the serving read model computes the workspace with: its pin. A read model
+ * that has not pinned yet holds no event, and pins the configured settings at its first.
+ */
+async function servedSettings(
+  context: TouchlineContext,
+  configured?: AttributionSettings,
+): Promise<AttributionSettings> {
+  const pinned = await projectedSettings(
+    (logical) => context.services.readModels.collection<AttributionPinDocument>(logical),
+    context.workspaceId,
+  );
+  return pinned ?? configured ?? (await configuredSettings(context));
+}
+
+function sameSettings(a: AttributionSettings, b: AttributionSettings): boolean {
+  return a.lookbackMs === b.lookbackMs && a.halfLifeMs === b.halfLifeMs;
+}
+
+/**
+ * The arguments checked, each failure on its own field; a setting left out is the projected
+ * one, and the answer is recomputed from the log only when the settings differ from it.
+ */
+function parseQuestion(
+  context: TouchlineContext,
+  args: QuestionArgs,
+  projected: AttributionSettings,
+): Question {
   const { from, to, groupBy, lookbackDays, halfLifeDays, markovOrder } = args;
   if (!Number.isInteger(markovOrder) || markovOrder < 1 || markovOrder > 3) {
     throw badInput('markovOrder', 'markovOrder must be 1, 2 or 3', 'INVALID_ORDER');
@@ -162,14 +265,10 @@ function parseQuestion(context: TouchlineContext, args: QuestionArgs): Question 
     throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
   }
   const attribution: AttributionSettings = {
-    lookbackMs:
-      lookbackDays != null ? lookbackDays * DAY_MS : defaultAttributionSettings.lookbackMs,
-    halfLifeMs:
-      halfLifeDays != null ? halfLifeDays * DAY_MS : defaultAttributionSettings.halfLifeMs,
+    lookbackMs: lookbackDays != null ? lookbackDays * DAY_MS : projected.lookbackMs,
+    halfLifeMs: halfLifeDays != null ? halfLifeDays * DAY_MS : projected.halfLifeMs,
   };
-  const recomputed =
-    attribution.lookbackMs !== defaultAttributionSettings.lookbackMs ||
-    attribution.halfLifeMs !== defaultAttributionSettings.halfLifeMs;
+  const recomputed = !sameSettings(attribution, projected);
   return {
     query: {
       workspaceId: context.workspaceId,
@@ -222,10 +321,9 @@ function attributionUpdates(
 ): AsyncIterableIterator<AttributionReport> {
   const { workspaceId } = context;
   const model: AttributionModelName = args.model;
-  const question = () =>
-    parseQuestion(context, { ...args, lookbackDays: null, halfLifeDays: null });
+  const noSettings = { ...args, lookbackDays: null, halfLifeDays: null };
   // Bad arguments fail the subscription at once rather than at its first push.
-  question();
+  parseQuestion(context, noSettings, defaultAttributionSettings);
   const ticks = batchTicks(
     context.services.live.commits(),
     (batch) =>
@@ -238,7 +336,11 @@ function attributionUpdates(
       const tick = await ticks.next();
       if (tick.done) return { done: true, value: undefined };
       // Asked afresh each time: null journeys expire as the clock moves.
-      const { query, order, settings } = question();
+      const { query, order, settings } = parseQuestion(
+        context,
+        noSettings,
+        await servedSettings(context),
+      );
       const report = await withinLimits(
         context.services.attribution.reports.report(model, query, { order }),
       );

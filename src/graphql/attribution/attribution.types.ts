@@ -13,6 +13,7 @@ import type {
   RevenueByCurrency,
 } from '../../projections/attribution/attribution.projection';
 import { ruleBasedModelNames } from '../../projections/attribution/journeys';
+import { CommandArgs, CommandResultFields } from '../shared/commands';
 
 export const AttributionModel = {
   FIRST_TOUCH: 'first_touch',
@@ -78,14 +79,14 @@ export class AttributionWindowArgs {
   @Field(() => Int, {
     nullable: true,
     description:
-      'Days before a conversion a session may start and still be in its journey, 1 to 365. Default 30 (the live read model); any other value is recomputed from the event log.',
+      "Days before a conversion a session may start and still be in its journey, 1 to 365. Default: the workspace's projected lookback (30 unless configured, see `attributionSettings`); any other value is recomputed from the event log.",
   })
   lookbackDays?: number | null;
 
   @Field(() => Float, {
     nullable: true,
     description:
-      "Time decay's half-life in days, positive. Default 7 (the live read model); any other value is recomputed from the event log.",
+      "Time decay's half-life in days, positive. Default: the workspace's projected half-life (7 unless configured, see `attributionSettings`); any other value is recomputed from the event log.",
   })
   halfLifeDays?: number | null;
 
@@ -156,7 +157,7 @@ export class ConversionPathsArgs {
   @Field(() => Int, {
     nullable: true,
     description:
-      'Journey lookback in days, 1 to 365. Default 30 (the live read model); any other value is recomputed from the event log.',
+      "Journey lookback in days, 1 to 365. Default: the workspace's projected lookback (30 unless configured); any other value is recomputed from the event log.",
   })
   lookbackDays?: number | null;
 
@@ -543,4 +544,51 @@ export class ConversionJourney {
       ),
     });
   }
+}
+
+@ArgsType()
+export class ConfigureAttributionArgs extends CommandArgs {
+  @Field(() => Int, {
+    description:
+      'Days before a conversion a session may start and still be in its journey, 1 to 365.',
+  })
+  lookbackDays!: number;
+
+  @Field(() => Float, { description: "Time decay's half-life in days, above 0 and at most 365." })
+  halfLifeDays!: number;
+}
+
+@ObjectType({ description: "The outcome of changing the workspace's attribution settings." })
+export class AttributionSettingsResult extends CommandResultFields {}
+
+@ObjectType({ description: 'A lookback window and a half-life, in days.' })
+export class AttributionSettingValues {
+  @Field(() => Int, { description: 'Journey lookback, in days.' })
+  lookbackDays!: number;
+
+  @Field(() => Float, { description: "Time decay's half-life, in days." })
+  halfLifeDays!: number;
+
+  static of(values: { lookbackDays: number; halfLifeDays: number }): AttributionSettingValues {
+    const { lookbackDays, halfLifeDays } = values;
+    return Object.assign(new AttributionSettingValues(), { lookbackDays, halfLifeDays });
+  }
+}
+
+@ObjectType({
+  description:
+    "The workspace's attribution settings: the configured ones, and those the serving read model was computed with.",
+})
+export class AttributionSettings extends AttributionSettingValues {
+  @Field(() => AttributionSettingValues, {
+    description:
+      'The settings the serving attribution read model was computed with: what a query without lookbackDays / halfLifeDays answers with.',
+  })
+  projected!: AttributionSettingValues;
+
+  @Field({
+    description:
+      'True while the read model is being recomputed from the log for the configured settings (until then the projected ones keep serving).',
+  })
+  recomputing!: boolean;
 }

@@ -1,5 +1,9 @@
 /** Every projection the server runs, in one place (the projector thread loads it too). */
-import { createAttributionProjection } from '../../projections/attribution/attribution.projection';
+import { attributionSettingsProjection } from '../../projections/attribution/attribution-settings.projection';
+import {
+  createAttributionProjection,
+  type AttributionSettingsSource,
+} from '../../projections/attribution/attribution.projection';
 import { campaignMetricsProjection } from '../../projections/campaign-metrics/campaign-metrics.projection';
 import { campaignsProjection } from '../../projections/campaigns/campaigns.projection';
 import { contactsProjection } from '../../projections/contacts/contacts.projection';
@@ -13,12 +17,18 @@ import type { Projection } from '../../projections/projection';
 import { experimentDecider, experimentStreamId } from '../../domain/experiment';
 import { CommandHandler } from '../commands/command-handler';
 import { watchAutoStop } from '../experiments/auto-stop';
+import { attributionSettingsSource, watchAttributionSettings } from './attribution-settings';
 import { funnelDefinitionsSource, watchFunnelDefinitions } from './funnels';
 import { ProjectionManager, type ProjectionManagerOptions } from './projection-manager';
 
 export interface ProjectionInputs {
   /** The active funnels' latest definitions, pinned by each new funnel-results generation. */
   readonly funnelDefinitions: FunnelDefinitionsSource;
+  /**
+   * Each workspace's configured attribution settings, pinned by each new attribution
+   * generation; without it every workspace is computed with the defaults.
+   */
+  readonly attributionSettings?: AttributionSettingsSource;
 }
 
 export function createProjections(inputs: ProjectionInputs): readonly Projection[] {
@@ -29,9 +39,13 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
     funnelDefinitionsProjection,
     createFunnelResultsProjection(inputs.funnelDefinitions),
     experimentsProjection,
-    // The live attribution runs with the default settings (ANALYTICS.md: 30-day lookback,
-    // 7-day half-life); other settings are analyses over the log.
-    createAttributionProjection(),
+    attributionSettingsProjection,
+    // The live attribution runs with each workspace's pinned settings (the defaults of
+    // ANALYTICS.md, 30-day lookback and 7-day half-life, unless configured); other settings
+    // are analyses over the log.
+    createAttributionProjection(
+      inputs.attributionSettings && { settingsSource: inputs.attributionSettings },
+    ),
   ];
 }
 
@@ -42,12 +56,15 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
 export const projectionDeclarations: readonly Projection[] = createProjections({
   funnelDefinitions: () =>
     Promise.reject(new Error('funnel definitions are read where the projections run')),
+  attributionSettings: () =>
+    Promise.reject(new Error('attribution settings are read where the projections run')),
 });
 
 /**
  * The projection manager of every projection, with what they need from where they run: the
- * funnel definitions read from the serving read model, a fresh funnel-results generation
- * whenever those change, and the experiments' auto-stop policy after their batches.
+ * funnel definitions and attribution settings read from the serving read models, a fresh
+ * funnel-results or attribution generation whenever those change, and the experiments'
+ * auto-stop policy after their batches.
  */
 export function createProjectionManager(
   options: Omit<ProjectionManagerOptions, 'projections' | 'watchers'>,
@@ -60,9 +77,13 @@ export function createProjectionManager(
       funnelDefinitions: funnelDefinitionsSource(readStore, (logical) =>
         manager.collection(logical),
       ),
+      attributionSettings: attributionSettingsSource(readStore, (logical) =>
+        manager.collection(logical),
+      ),
     }),
     watchers: [
       (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
+      (running) => watchAttributionSettings({ manager: running, readStore, changeFeed, logger }),
       (running) =>
         watchAutoStop({
           manager: running,

@@ -17,8 +17,12 @@
  * - `attribution_workspaces`: a version per workspace, bumped by each batch that changes its
  *   sums, so a solved data-driven model is cached until its inputs move.
  *
- * Settings (lookback, half-life) are the projection's: the live one runs with the defaults;
- * an analysis with other settings runs this same projection over the log in memory.
+ * Settings (lookback, half-life): the live projection computes each workspace with the
+ * settings its generation pinned at its first batch (`attribution_pins`, read from the
+ * workspaces' configured settings, the defaults for a workspace without any); changed
+ * settings start a new generation (infra/projections/attribution-settings.ts), as changed
+ * funnel definitions do. An analysis runs this same projection over the log in memory with
+ * one setting for every workspace.
  */
 import type { RecordedEvent } from '../../domain/shared/events';
 import {
@@ -30,8 +34,8 @@ import { BatchDocuments } from '../batch-documents';
 import { mergeSpans, pageViewSpan, type SessionSpan } from '../contacts/contact-sessions';
 import { joinedIdentity } from '../identity/joins';
 import { People } from '../identity/people';
-import type { Projection } from '../projection';
-import type { Document } from '../read-store';
+import type { Projection, ProjectionSession } from '../projection';
+import type { Document, ReadCollection } from '../read-store';
 import { parseInstant } from '../touchpoints/sessions';
 import { readConversion } from '../touchpoints/vocabulary';
 import {
@@ -56,6 +60,8 @@ export const attributionPathsCollection = 'attribution_paths';
 export const attributionDaysCollection = 'attribution_days';
 export const attributionWorkspacesCollection = 'attribution_workspaces';
 export const attributionJourneyDaysCollection = 'attribution_journey_days';
+export const attributionPinsCollection = 'attribution_pins';
+const pinId = 'settings';
 
 /** What touches are credited under. */
 export const groupings = ['channel', 'campaign', 'source_medium'] as const;
@@ -168,9 +174,24 @@ export type AttributionWorkspaceDocument = {
   readonly version: number;
 };
 
+/** The settings a generation computes with, pinned at its first batch. */
+export type AttributionPinDocument = {
+  readonly _id: string;
+  /** By workspace id; a workspace not listed is computed with the defaults. */
+  readonly workspaces: readonly ({ readonly workspaceId: string } & AttributionSettings)[];
+};
+
+/** The settings a new generation pins: each configured workspace's, by workspace id. */
+export type AttributionSettingsSource = () => Promise<
+  Readonly<Record<string, AttributionSettings>>
+>;
+
 export interface AttributionProjectionOptions {
   readonly name?: string;
+  /** One setting for every workspace (analyses); default: the defaults. */
   readonly settings?: AttributionSettings;
+  /** Per-workspace settings, pinned by each generation at its first batch (the live one). */
+  readonly settingsSource?: AttributionSettingsSource;
 }
 
 export function utcDay(time: number): string {
@@ -182,6 +203,7 @@ export function createAttributionProjection(
 ): Projection {
   const settings = options.settings ?? defaultAttributionSettings;
   checkSettings(settings);
+  const { settingsSource } = options;
   return {
     name: options.name ?? attributionProjectionName,
     version: 1,
@@ -196,6 +218,7 @@ export function createAttributionProjection(
       attributionDaysCollection,
       attributionWorkspacesCollection,
       attributionJourneyDaysCollection,
+      attributionPinsCollection,
     ],
     indexes: {
       [attributionJourneysCollection]: [
@@ -207,11 +230,62 @@ export function createAttributionProjection(
       [attributionDaysCollection]: [['workspaceId', 'day']],
     },
     async project(events, session) {
-      const batch = new AttributionBatch(new BatchDocuments(session), settings);
+      const settingsFor =
+        settingsSource === undefined
+          ? () => settings
+          : pinnedSettingsOf(await pinnedSettings(session, settingsSource));
+      const batch = new AttributionBatch(new BatchDocuments(session), settingsFor);
       for (const recorded of events) await batch.apply(recorded as RecordedEvent<TrackingEvent>);
       await batch.flush();
     },
   };
+}
+
+/** The generation's pinned settings; pinned from the source at its first batch. */
+async function pinnedSettings(
+  session: ProjectionSession,
+  source: AttributionSettingsSource,
+): Promise<AttributionPinDocument> {
+  const stored = await session.get<AttributionPinDocument>(attributionPinsCollection, pinId);
+  if (stored !== null) return stored;
+  const configured = await source();
+  const pin: AttributionPinDocument = {
+    _id: pinId,
+    workspaces: Object.keys(configured)
+      .sort()
+      .map((workspaceId) => {
+        const { lookbackMs, halfLifeMs } = configured[workspaceId];
+        checkSettings({ lookbackMs, halfLifeMs });
+        return { workspaceId, lookbackMs, halfLifeMs };
+      }),
+  };
+  session.put(attributionPinsCollection, pin);
+  return pin;
+}
+
+function pinnedSettingsOf(
+  pin: AttributionPinDocument,
+): (workspaceId: string) => AttributionSettings {
+  const byWorkspace = new Map(
+    pin.workspaces.map(({ workspaceId, lookbackMs, halfLifeMs }) => [
+      workspaceId,
+      { lookbackMs, halfLifeMs },
+    ]),
+  );
+  return (workspaceId) => byWorkspace.get(workspaceId) ?? defaultAttributionSettings;
+}
+
+/**
+ * The settings a workspace's attribution read model was computed with: its generation's pin
+ * (the defaults when the pin does not list it), or null before the generation has pinned
+ * (it has applied no event yet, so it holds nothing for any setting).
+ */
+export async function projectedSettings(
+  collection: (logical: string) => ReadCollection<AttributionPinDocument>,
+  workspaceId: string,
+): Promise<AttributionSettings | null> {
+  const pin = await collection(attributionPinsCollection).findOne({ _id: pinId });
+  return pin === null ? null : pinnedSettingsOf(pin)(workspaceId);
 }
 
 interface PendingPerson {
@@ -236,7 +310,7 @@ class AttributionBatch {
 
   constructor(
     private readonly documents: BatchDocuments,
-    private readonly settings: AttributionSettings,
+    private readonly settingsFor: (workspaceId: string) => AttributionSettings,
   ) {
     this.people = new People(documents, {
       identities: attributionIdentitiesCollection,
@@ -320,7 +394,7 @@ class AttributionBatch {
   private async recompute(id: string): Promise<void> {
     const person = await this.person(id);
     if (person === null) return;
-    const next = journeyDocuments(person, this.settings);
+    const next = journeyDocuments(person, this.settingsFor(person.workspaceId));
     const nextIds = new Set(next.map(({ _id }) => _id));
     for (const old of person.journeys) if (!nextIds.has(old)) await this.replaceJourney(old, null);
     for (const journey of next) await this.replaceJourney(journey._id, journey);
