@@ -63,7 +63,7 @@ registerEnumType(AttributionGroupBy, {
 });
 
 @ArgsType()
-export class AttributionWindowArgs {
+export class AttributionRangeArgs {
   @Field(() => Date, { description: 'Conversions from this instant (included).' })
   from!: Date;
 
@@ -75,7 +75,10 @@ export class AttributionWindowArgs {
     description: 'What touches are credited under.',
   })
   groupBy!: Grouping;
+}
 
+@ArgsType()
+export class AttributionWindowArgs extends AttributionRangeArgs {
   @Field(() => Int, {
     nullable: true,
     description:
@@ -111,43 +114,16 @@ export class AttributionArgs extends AttributionWindowArgs {
 }
 
 @ArgsType()
-export class AttributionUpdatedArgs {
+export class AttributionUpdatedArgs extends AttributionRangeArgs {
   @Field(() => AttributionModel, { description: 'The attribution model.' })
   model!: AttributionModelName;
-
-  @Field(() => Date, { description: 'Conversions from this instant (included).' })
-  from!: Date;
-
-  @Field(() => Date, { description: 'Conversions up to this instant (included).' })
-  to!: Date;
-
-  @Field(() => AttributionGroupBy, {
-    defaultValue: AttributionGroupBy.CHANNEL,
-    description: 'What touches are credited under.',
-  })
-  groupBy!: Grouping;
 
   @Field(() => Int, { defaultValue: 1, description: "The Markov chain's order (1 to 3)." })
   markovOrder!: number;
 }
 
 @ArgsType()
-export class ConversionPathsArgs {
-  @Field(() => Date, {
-    description:
-      'Converting journeys by conversion time, non-converting ones by when they expire, from this instant (included).',
-  })
-  from!: Date;
-
-  @Field(() => Date, { description: 'Up to this instant (included).' })
-  to!: Date;
-
-  @Field(() => AttributionGroupBy, {
-    defaultValue: AttributionGroupBy.CHANNEL,
-    description: 'What the steps of a path are.',
-  })
-  groupBy!: Grouping;
-
+export class ConversionPathsArgs extends AttributionRangeArgs {
   @Field(() => Int, {
     defaultValue: 10,
     description: 'Rows of each list (converting, non-converting), 1 to 100.',
