@@ -84,7 +84,7 @@ export class AttributionResolver {
 
   @Query(() => ConversionPathsReport, {
     description:
-      'The most common converting and non-converting paths of a range, with path length and time to conversion.',
+      'The most common converting and non-converting paths of a range, with path length and time to conversion. Converting journeys count by conversion time, non-converting ones by the instant they expire (once expired).',
   })
   async conversionPaths(
     @Args(() => ConversionPathsArgs) args: ConversionPathsArgs,
