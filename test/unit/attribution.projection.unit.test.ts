@@ -17,7 +17,7 @@ import {
 } from '../../src/projections/attribution/attribution-settings.projection';
 import {
   attributionCreditsCollection,
-  attributionDaysCollection,
+  attributionTotalsCollection,
   attributionJourneysCollection,
   attributionPathsCollection,
   attributionPinsCollection,
@@ -240,11 +240,14 @@ describe('the attribution projection', () => {
       [visit(ann, t0, 'v1', 'email')],
       [order(ann, t0 + 10 * DAY_MS, 'o1', 20)],
     ]);
-    expect(models.documents(attributionDaysCollection)).toEqual([
-      expect.objectContaining({ day: '2026-03-11', conversions: 1, nulls: 0 }),
+    expect(models.documents(attributionTotalsCollection)).toEqual([
+      expect.objectContaining({ bucket: '2026-03-11', conversions: 1, nulls: 0 }),
+      expect.objectContaining({ bucket: '2026-03-11T00', conversions: 1, nulls: 0 }),
     ]);
-    const paths = models.documents<Document & { nulls: number }>(attributionPathsCollection);
-    expect(paths.every(({ nulls }) => nulls === 0)).toBe(true);
+    const paths = models.documents<Document & { entries: { nulls: number }[] }>(
+      attributionPathsCollection,
+    );
+    expect(paths.flatMap(({ entries }) => entries).every(({ nulls }) => nulls === 0)).toBe(true);
   });
 
   it('gives the same read model whatever the order and batching of the events', async () => {
@@ -265,7 +268,7 @@ describe('the attribution projection', () => {
     ];
     const aliasIndex = 3;
     const sums = (models: MemoryReadModels) =>
-      [attributionCreditsCollection, attributionPathsCollection, attributionDaysCollection].map(
+      [attributionCreditsCollection, attributionPathsCollection, attributionTotalsCollection].map(
         (collection) =>
           models
             .documents(collection)
@@ -397,23 +400,28 @@ function rounded(value: unknown): unknown {
 }
 
 describe('reports over a range', () => {
-  it('splits a range into whole days and cut days', () => {
+  it('splits a range into whole days, whole hours and cut hours', () => {
     const day = (n: number) => t0 + n * DAY_MS;
+    const hour = 3_600_000;
     expect(splitRange({ from: day(0), to: day(3) - 1 })).toEqual({
-      whole: { first: '2026-03-01', last: '2026-03-03' },
-      cut: [],
+      days: ['2026-03-01', '2026-03-02', '2026-03-03'],
+      hours: [],
+      cuts: [],
     });
-    expect(splitRange({ from: day(0) + 5, to: day(2) })).toEqual({
-      whole: { first: '2026-03-02', last: '2026-03-02' },
-      cut: [
-        { day: '2026-03-01', from: day(0) + 5, to: day(1) - 1 },
-        { day: '2026-03-03', from: day(2), to: day(2) },
+    expect(splitRange({ from: day(1) - 2 * hour + 5, to: day(2) + hour })).toEqual({
+      days: ['2026-03-02'],
+      hours: ['2026-03-01T23', '2026-03-03T00'],
+      cuts: [
+        { hour: '2026-03-01T22', from: day(1) - 2 * hour + 5, to: day(1) - hour - 1 },
+        { hour: '2026-03-03T01', from: day(2) + hour, to: day(2) + hour },
       ],
     });
     expect(splitRange({ from: day(0) + 5, to: day(0) + 10 })).toEqual({
-      whole: null,
-      cut: [{ day: '2026-03-01', from: day(0) + 5, to: day(0) + 10 }],
+      days: [],
+      hours: [],
+      cuts: [{ hour: '2026-03-01T00', from: day(0) + 5, to: day(0) + 10 }],
     });
+    expect(splitRange({ from: day(1), to: day(0) })).toEqual({ days: [], hours: [], cuts: [] });
   });
 
   it('answers a cut range from the journeys exactly as a whole-day one from the sums', async () => {

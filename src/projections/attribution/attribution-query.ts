@@ -15,21 +15,26 @@
 import type { ReadCollection } from '../read-store';
 import {
   attributionCreditsCollection,
-  attributionDaysCollection,
-  attributionJourneyDaysCollection,
+  attributionJourneyHoursCollection,
   attributionJourneysCollection,
   attributionPathsCollection,
-  journeyDayId,
+  attributionTotalsCollection,
   attributionWorkspacesCollection,
+  creditsId,
   groupedPath,
   groupingKeys,
+  journeyHourId,
+  pathsId,
+  totalsId,
   utcDay,
+  utcHour,
   type AttributionCreditDocument,
-  type AttributionDayDocument,
-  type AttributionJourneyDayDocument,
   type AttributionJourneyDocument,
+  type AttributionJourneyHourDocument,
   type AttributionPathDocument,
+  type AttributionTotalsDocument,
   type AttributionWorkspaceDocument,
+  type Bucket,
   type Grouping,
   type RevenueByCurrency,
 } from './attribution.projection';
@@ -55,8 +60,8 @@ type AttributionDocuments =
   | AttributionJourneyDocument
   | AttributionCreditDocument
   | AttributionPathDocument
-  | AttributionDayDocument
-  | AttributionJourneyDayDocument
+  | AttributionTotalsDocument
+  | AttributionJourneyHourDocument
   | AttributionWorkspaceDocument;
 
 /** Both ends included, ms. */
@@ -99,53 +104,87 @@ export interface ModelReport {
   readonly conversionProbability?: number;
 }
 
-/** How a range falls on UTC days: the whole ones, and the cut ones with their part. */
-export interface RangeDays {
-  /** First and last whole day, or null when there is none. */
-  readonly whole: { readonly first: string; readonly last: string } | null;
-  readonly cut: readonly { readonly day: string; readonly from: number; readonly to: number }[];
+/**
+ * How a range falls on UTC days and hours: the whole days, the whole hours of the days it
+ * cuts, and the hours it cuts (with their part).
+ */
+export interface RangeParts {
+  readonly days: readonly Bucket[];
+  readonly hours: readonly Bucket[];
+  readonly cuts: readonly { readonly hour: Bucket; readonly from: number; readonly to: number }[];
 }
 
-export function splitRange({ from, to }: TimeRange): RangeDays {
-  if (to < from) return { whole: null, cut: [] };
-  const startOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
-  const firstWhole = from === startOf(from) ? startOf(from) : startOf(from) + DAY_MS;
-  const lastWhole = to === startOf(to) + DAY_MS - 1 ? startOf(to) : startOf(to) - DAY_MS;
-  const cut: { day: string; from: number; to: number }[] = [];
-  if (firstWhole > lastWhole) {
-    // No whole day: the range lies in one or two cut days.
-    for (let day = startOf(from); day <= startOf(to); day += DAY_MS) {
-      cut.push({ day: utcDay(day), from: Math.max(from, day), to: Math.min(to, day + DAY_MS - 1) });
-    }
-    return { whole: null, cut };
+const HOUR_MS = 3_600_000;
+
+/** The whole units (their starts) inside [from, to], and the parts left at either end. */
+function splitSpan(from: number, to: number, unit: number) {
+  const whole: number[] = [];
+  const rest: [number, number][] = [];
+  if (to < from) return { whole, rest };
+  const first = Math.ceil(from / unit) * unit;
+  const last = Math.floor((to + 1) / unit) * unit - unit;
+  if (first > last) {
+    rest.push([from, to]);
+    return { whole, rest };
   }
-  if (firstWhole > from) cut.push({ day: utcDay(from), from, to: firstWhole - 1 });
-  if (lastWhole < startOf(to)) cut.push({ day: utcDay(to), from: startOf(to), to });
-  return { whole: { first: utcDay(firstWhole), last: utcDay(lastWhole) }, cut };
+  for (let start = first; start <= last; start += unit) whole.push(start);
+  if (from < first) rest.push([from, first - 1]);
+  if (last + unit - 1 < to) rest.push([last + unit, to]);
+  return { whole, rest };
 }
 
-function dayFilter(workspaceId: string, whole: NonNullable<RangeDays['whole']>) {
-  return { workspaceId, day: { $gte: whole.first, $lte: whole.last } };
+export function splitRange({ from, to }: TimeRange): RangeParts {
+  const byDay = splitSpan(from, to, DAY_MS);
+  const hours: Bucket[] = [];
+  const cuts: { hour: Bucket; from: number; to: number }[] = [];
+  for (const [partFrom, partTo] of byDay.rest) {
+    const byHour = splitSpan(partFrom, partTo, HOUR_MS);
+    hours.push(...byHour.whole.map(utcHour));
+    for (const [cutFrom, cutTo] of byHour.rest) {
+      cuts.push({ hour: utcHour(cutFrom), from: cutFrom, to: cutTo });
+    }
+  }
+  return { days: byDay.whole.map(utcDay), hours, cuts };
 }
 
-/** The journeys of a kind on the range's cut days, through each day's list of them. */
-async function cutJourneys(
+/** Documents by id, in one read. */
+async function byIds<T extends AttributionDocuments>(
+  collection: AttributionCollection,
+  name: string,
+  ids: readonly string[],
+): Promise<T[]> {
+  return ids.length === 0 ? [] : collection<T>(name).find({ _id: { $in: [...ids] } });
+}
+
+/**
+ * The journeys of a kind in some hours, through each hour's list of them: all of a whole
+ * hour's, and those inside the part of a cut one.
+ */
+async function journeysIn(
   collection: AttributionCollection,
   workspaceId: string,
-  days: RangeDays,
   kind: AttributionJourneyDocument['kind'],
+  hours: readonly { readonly hour: Bucket; readonly from?: number; readonly to?: number }[],
 ): Promise<AttributionJourneyDocument[]> {
-  const lists = collection<AttributionJourneyDayDocument>(attributionJourneyDaysCollection);
-  const journeys = collection<AttributionJourneyDocument>(attributionJourneysCollection);
-  const found: AttributionJourneyDocument[] = [];
-  for (const cut of days.cut) {
-    const list = await lists.findOne({ _id: journeyDayId(workspaceId, cut.day, kind) });
-    if (list === null) continue;
-    for (const journey of await journeys.find({ _id: { $in: [...list.journeys] } })) {
-      if (journey.at >= cut.from && journey.at <= cut.to) found.push(journey);
-    }
-  }
-  return found;
+  const lists = await byIds<AttributionJourneyHourDocument>(
+    collection,
+    attributionJourneyHoursCollection,
+    hours.map(({ hour }) => journeyHourId(workspaceId, hour, kind)),
+  );
+  const journeys = await byIds<AttributionJourneyDocument>(
+    collection,
+    attributionJourneysCollection,
+    lists.flatMap((list) => list.journeys),
+  );
+  const parts = new Map(hours.map((part) => [part.hour, part]));
+  return journeys.filter((journey) => {
+    const part = parts.get(utcHour(journey.at));
+    return (
+      part !== undefined &&
+      (part.from === undefined || journey.at >= part.from) &&
+      (part.to === undefined || journey.at <= part.to)
+    );
+  });
 }
 
 function addRevenue(into: Record<string, number>, revenue: RevenueByCurrency, factor = 1): void {
@@ -170,28 +209,44 @@ function journeyRevenue(journey: AttributionJourneyDocument): RevenueByCurrency 
   return journey.currency === null ? {} : { [journey.currency]: journey.revenueMinor };
 }
 
-/** Every conversion in the range, and the unattributed ones. */
-export async function conversionTotals(
+interface ConversionSums {
+  readonly total: ConversionTotals;
+  readonly unattributed: ConversionTotals;
+}
+
+/** Every conversion in the range, and the unattributed ones; `cut`: the cut hours' journeys. */
+async function conversionSums(
   collection: AttributionCollection,
-  query: Pick<AttributionQuery, 'workspaceId' | 'range'>,
-): Promise<{ total: ConversionTotals; unattributed: ConversionTotals }> {
-  const days = splitRange(query.range);
+  workspaceId: string,
+  parts: RangeParts,
+  cut: readonly AttributionJourneyDocument[],
+): Promise<ConversionSums> {
   const total = new Totals();
   const unattributed = new Totals();
-  if (days.whole !== null) {
-    const documents = await collection<AttributionDayDocument>(attributionDaysCollection).find(
-      dayFilter(query.workspaceId, days.whole),
-    );
-    for (const day of documents) {
-      total.add(day.conversions, day.revenue);
-      unattributed.add(day.unattributed.conversions, day.unattributed.revenue);
-    }
+  const buckets = await byIds<AttributionTotalsDocument>(
+    collection,
+    attributionTotalsCollection,
+    [...parts.days, ...parts.hours].map((bucket) => totalsId(workspaceId, bucket)),
+  );
+  for (const bucket of buckets) {
+    total.add(bucket.conversions, bucket.revenue);
+    unattributed.add(bucket.unattributed.conversions, bucket.unattributed.revenue);
   }
-  for (const journey of await cutJourneys(collection, query.workspaceId, days, 'conversion')) {
+  for (const journey of cut) {
     total.add(1, journeyRevenue(journey));
     if (journey.touches.length === 0) unattributed.add(1, journeyRevenue(journey));
   }
   return { total: total.done(), unattributed: unattributed.done() };
+}
+
+/** Every conversion in the range, and the unattributed ones. */
+export async function conversionTotals(
+  collection: AttributionCollection,
+  query: Pick<AttributionQuery, 'workspaceId' | 'range'>,
+): Promise<ConversionSums> {
+  const parts = splitRange(query.range);
+  const cut = await journeysIn(collection, query.workspaceId, 'conversion', parts.cuts);
+  return conversionSums(collection, query.workspaceId, parts, cut);
 }
 
 function sortedRows(rows: Map<string, Totals>): CreditRow[] {
@@ -205,7 +260,8 @@ export async function ruleBasedReports(
   collection: AttributionCollection,
   query: AttributionQuery,
 ): Promise<ModelReport[]> {
-  const days = splitRange(query.range);
+  const { workspaceId, grouping } = query;
+  const parts = splitRange(query.range);
   const rows = new Map<RuleBasedModelName, Map<string, Totals>>(
     ruleBasedModelNames.map((model) => [model, new Map()]),
   );
@@ -218,20 +274,21 @@ export async function ruleBasedReports(
     }
     return totals;
   };
-  if (days.whole !== null) {
-    const credits = await collection<AttributionCreditDocument>(attributionCreditsCollection).find({
-      ...dayFilter(query.workspaceId, days.whole),
-      grouping: query.grouping,
-    });
-    for (const credit of credits) {
-      for (const [model, value] of Object.entries(credit.models)) {
-        if (value.conversions === 0 && Object.values(value.revenue).every((v) => v === 0)) continue;
-        row(model as RuleBasedModelName, credit.key).add(value.conversions, value.revenue);
+  const credits = await byIds<AttributionCreditDocument>(
+    collection,
+    attributionCreditsCollection,
+    [...parts.days, ...parts.hours].map((bucket) => creditsId(workspaceId, bucket, grouping)),
+  );
+  for (const credit of credits) {
+    for (const entry of credit.entries) {
+      for (const [model, value] of Object.entries(entry.models)) {
+        row(model as RuleBasedModelName, entry.key).add(value.conversions, value.revenue);
       }
     }
   }
-  const keyOf = groupingKeys[query.grouping];
-  for (const journey of await cutJourneys(collection, query.workspaceId, days, 'conversion')) {
+  const cut = await journeysIn(collection, workspaceId, 'conversion', parts.cuts);
+  const keyOf = groupingKeys[grouping];
+  for (const journey of cut) {
     if (journey.shares === null) continue;
     const revenue = journeyRevenue(journey);
     journey.touches.forEach((touch, i) => {
@@ -241,7 +298,7 @@ export async function ruleBasedReports(
       }
     });
   }
-  const { total, unattributed } = await conversionTotals(collection, query);
+  const { total, unattributed } = await conversionSums(collection, workspaceId, parts, cut);
   return ruleBasedModelNames.map((model) => ({
     model,
     credits: sortedRows(rows.get(model)!),
@@ -262,7 +319,8 @@ export interface PathTotals {
 
 /**
  * The path counts of a range: converting journeys by conversion time in the range, null
- * journeys by expiry in the range and no later than `now`.
+ * journeys by expiry in the range and no later than `now`. Whole days are read from the
+ * daily paths; the rest of the range from its journeys.
  */
 export async function pathTotals(
   collection: AttributionCollection,
@@ -271,9 +329,9 @@ export async function pathTotals(
   type Mutable = { -readonly [K in keyof PathTotals]: PathTotals[K] } & {
     revenue: Record<string, number>;
   };
+  const { workspaceId, grouping } = query;
   const byPath = new Map<string, Mutable>();
-  const entry = (path: readonly string[]): Mutable => {
-    const key = JSON.stringify(path);
+  const entry = (path: readonly string[], key = JSON.stringify(path)): Mutable => {
     let totals = byPath.get(key);
     if (totals === undefined) {
       totals = { path, conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 };
@@ -281,51 +339,52 @@ export async function pathTotals(
     }
     return totals;
   };
-  const paths = collection<AttributionPathDocument>(attributionPathsCollection);
+  const wholeDays = async (days: readonly Bucket[]) =>
+    byIds<AttributionPathDocument>(
+      collection,
+      attributionPathsCollection,
+      days.map((day) => pathsId(workspaceId, day, grouping)),
+    );
+  /** The whole hours and the cut ones of a range: everything but its whole days. */
+  const partialDays = (parts: RangeParts) => [
+    ...parts.hours.map((hour) => ({ hour })),
+    ...parts.cuts,
+  ];
 
-  const conversionDays = splitRange(query.range);
-  if (conversionDays.whole !== null) {
-    for (const document of await paths.find({
-      ...dayFilter(query.workspaceId, conversionDays.whole),
-      grouping: query.grouping,
-      conversions: { $gt: 0 },
-    })) {
-      const totals = entry(document.path);
-      totals.conversions += document.conversions;
-      addRevenue(totals.revenue, document.revenue);
-      totals.touches += document.touches;
-      totals.timeToConversionMs += document.timeToConversionMs;
+  const conversionParts = splitRange(query.range);
+  for (const document of await wholeDays(conversionParts.days)) {
+    for (const path of document.entries) {
+      if (path.conversions === 0) continue;
+      const totals = entry(path.path, path.key);
+      totals.conversions += path.conversions;
+      addRevenue(totals.revenue, path.revenue);
+      totals.touches += path.touches;
+      totals.timeToConversionMs += path.timeToConversionMs;
     }
   }
-  for (const journey of await cutJourneys(
+  const converted = await journeysIn(
     collection,
-    query.workspaceId,
-    conversionDays,
+    workspaceId,
     'conversion',
-  )) {
+    partialDays(conversionParts),
+  );
+  for (const journey of converted) {
     if (journey.touches.length === 0) continue;
-    const totals = entry(groupedPath(journey.touches, query.grouping));
+    const totals = entry(groupedPath(journey.touches, grouping));
     totals.conversions += 1;
     addRevenue(totals.revenue, journeyRevenue(journey));
     totals.touches += journey.touches.length;
     totals.timeToConversionMs += journey.at - journey.touches[0].at;
   }
 
-  const nullDays = splitRange({
-    from: query.range.from,
-    to: Math.min(query.range.to, query.now),
-  });
-  if (nullDays.whole !== null) {
-    for (const document of await paths.find({
-      ...dayFilter(query.workspaceId, nullDays.whole),
-      grouping: query.grouping,
-      nulls: { $gt: 0 },
-    })) {
-      entry(document.path).nulls += document.nulls;
+  const nullParts = splitRange({ from: query.range.from, to: Math.min(query.range.to, query.now) });
+  for (const document of await wholeDays(nullParts.days)) {
+    for (const path of document.entries) {
+      if (path.nulls > 0) entry(path.path, path.key).nulls += path.nulls;
     }
   }
-  for (const journey of await cutJourneys(collection, query.workspaceId, nullDays, 'null')) {
-    entry(groupedPath(journey.touches, query.grouping)).nulls += 1;
+  for (const journey of await journeysIn(collection, workspaceId, 'null', partialDays(nullParts))) {
+    entry(groupedPath(journey.touches, grouping)).nulls += 1;
   }
   return [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0);
 }

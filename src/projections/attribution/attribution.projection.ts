@@ -57,9 +57,9 @@ export const attributionPeopleCollection = 'attribution_people';
 export const attributionJourneysCollection = 'attribution_journeys';
 export const attributionCreditsCollection = 'attribution_credits';
 export const attributionPathsCollection = 'attribution_paths';
-export const attributionDaysCollection = 'attribution_days';
+export const attributionTotalsCollection = 'attribution_totals';
 export const attributionWorkspacesCollection = 'attribution_workspaces';
-export const attributionJourneyDaysCollection = 'attribution_journey_days';
+export const attributionJourneyHoursCollection = 'attribution_journey_hours';
 export const attributionPinsCollection = 'attribution_pins';
 const pinId = 'settings';
 
@@ -110,22 +110,41 @@ export type AttributionJourneyDocument = {
 /** Per model: the key's fractional conversions and revenue. */
 export type ModelCredit = { readonly conversions: number; readonly revenue: RevenueByCurrency };
 
-export type AttributionCreditDocument = {
-  /** `${workspaceId}|${day}|${grouping}|${key}`. */
-  readonly _id: string;
-  readonly workspaceId: string;
-  readonly day: string;
-  readonly grouping: Grouping;
+/**
+ * A span of time the sums are kept by: a UTC day (`YYYY-MM-DD`), or an hour
+ * (`YYYY-MM-DDTHH`) for what a range cutting a day reads.
+ */
+export type Bucket = string;
+
+export function utcDay(time: number): Bucket {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+export function utcHour(time: number): Bucket {
+  return new Date(time).toISOString().slice(0, 13);
+}
+
+/** One key's credit under every rule-based model. */
+export type CreditEntry = {
   readonly key: string;
   readonly models: Readonly<Record<string, ModelCredit>>;
 };
 
-export type AttributionPathDocument = {
+/** The credits of one grouping's keys in one bucket: read in one piece by a report. */
+export type AttributionCreditDocument = {
+  /** `${workspaceId}|${bucket}|${grouping}`. */
   readonly _id: string;
   readonly workspaceId: string;
-  readonly day: string;
+  readonly bucket: Bucket;
   readonly grouping: Grouping;
-  /** The path with consecutive repeats collapsed. */
+  /** By key. */
+  readonly entries: readonly CreditEntry[];
+};
+
+/** The journeys that took one path (repeats collapsed). */
+export type PathEntry = {
+  /** The path as JSON: the entry's key. */
+  readonly key: string;
   readonly path: readonly string[];
   readonly conversions: number;
   readonly nulls: number;
@@ -136,11 +155,22 @@ export type AttributionPathDocument = {
   readonly timeToConversionMs: number;
 };
 
-export type AttributionDayDocument = {
-  /** `${workspaceId}|${day}`. */
+/** The paths of one grouping on one day (converting journeys, and null ones by expiry). */
+export type AttributionPathDocument = {
+  /** `${workspaceId}|${day}|${grouping}`. */
   readonly _id: string;
   readonly workspaceId: string;
-  readonly day: string;
+  readonly bucket: Bucket;
+  readonly grouping: Grouping;
+  /** By key. */
+  readonly entries: readonly PathEntry[];
+};
+
+export type AttributionTotalsDocument = {
+  /** `${workspaceId}|${bucket}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly bucket: Bucket;
   readonly conversions: number;
   readonly revenue: RevenueByCurrency;
   /** Conversions without a touch in their window. */
@@ -149,22 +179,32 @@ export type AttributionDayDocument = {
 };
 
 /**
- * The journeys of one kind on one day: what a range that cuts the day reads, by id, rather
+ * The journeys of one kind in one hour: what a range that cuts an hour reads, by id, rather
  * than scanning every journey.
  */
-export type AttributionJourneyDayDocument = {
-  /** `${workspaceId}|${day}|${kind}`. */
+export type AttributionJourneyHourDocument = {
+  /** `${workspaceId}|${hour}|${kind}`. */
   readonly _id: string;
   readonly workspaceId: string;
   readonly journeys: readonly string[];
 };
 
-export function journeyDayId(
+export function creditsId(workspaceId: string, bucket: Bucket, grouping: Grouping): string {
+  return `${workspaceId}|${bucket}|${grouping}`;
+}
+
+export const pathsId = creditsId;
+
+export function totalsId(workspaceId: string, bucket: Bucket): string {
+  return `${workspaceId}|${bucket}`;
+}
+
+export function journeyHourId(
   workspaceId: string,
-  day: string,
+  hour: Bucket,
   kind: AttributionJourneyDocument['kind'],
 ): string {
-  return `${workspaceId}|${day}|${kind}`;
+  return `${workspaceId}|${hour}|${kind}`;
 }
 
 export type AttributionWorkspaceDocument = {
@@ -194,10 +234,6 @@ export interface AttributionProjectionOptions {
   readonly settingsSource?: AttributionSettingsSource;
 }
 
-export function utcDay(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
-
 export function createAttributionProjection(
   options: AttributionProjectionOptions = {},
 ): Projection {
@@ -215,19 +251,13 @@ export function createAttributionProjection(
       attributionJourneysCollection,
       attributionCreditsCollection,
       attributionPathsCollection,
-      attributionDaysCollection,
+      attributionTotalsCollection,
       attributionWorkspacesCollection,
-      attributionJourneyDaysCollection,
+      attributionJourneyHoursCollection,
       attributionPinsCollection,
     ],
     indexes: {
-      [attributionJourneysCollection]: [
-        ['workspaceId', 'conversionId'],
-        ['workspaceId', 'day'],
-      ],
-      [attributionCreditsCollection]: [['workspaceId', 'grouping', 'day']],
-      [attributionPathsCollection]: [['workspaceId', 'grouping', 'day']],
-      [attributionDaysCollection]: [['workspaceId', 'day']],
+      [attributionJourneysCollection]: [['workspaceId', 'conversionId']],
     },
     async project(events, session) {
       const settingsFor =
@@ -305,8 +335,11 @@ class AttributionBatch {
   private readonly dirty = new Set<string>();
   /** Journey documents of people absorbed by a join, to be taken away. */
   private readonly retired: string[] = [];
-  /** Journey ids added to (true) or taken from (false) each day's list. */
-  private readonly dayLists = new Map<string, { workspaceId: string; ids: Map<string, boolean> }>();
+  /** Journey ids added to (true) or taken from (false) each hour's list. */
+  private readonly hourLists = new Map<
+    string,
+    { workspaceId: string; ids: Map<string, boolean> }
+  >();
 
   constructor(
     private readonly documents: BatchDocuments,
@@ -356,7 +389,7 @@ class AttributionBatch {
     }
     for (const id of this.retired) await this.replaceJourney(id, null);
     for (const id of this.dirty) await this.recompute(id);
-    await this.flushDayLists();
+    await this.flushHourLists();
     await this.sums.flush();
     this.documents.flush();
   }
@@ -413,10 +446,10 @@ class AttributionBatch {
     if (old !== null && next !== null && sameJourney(old, next)) return;
     if (old !== null) {
       this.sums.add(old, -1);
-      this.listOnDay(old, false);
+      this.listInHour(old, false);
     }
     if (next !== null) {
-      this.listOnDay(next, true);
+      this.listInHour(next, true);
       this.sums.add(next, 1);
       this.documents.set(attributionJourneysCollection, next);
     } else if (old !== null) {
@@ -424,21 +457,21 @@ class AttributionBatch {
     }
   }
 
-  private listOnDay(journey: AttributionJourneyDocument, listed: boolean): void {
-    const { workspaceId, day, kind, _id } = journey;
-    const id = journeyDayId(workspaceId, day, kind);
-    let list = this.dayLists.get(id);
+  private listInHour(journey: AttributionJourneyDocument, listed: boolean): void {
+    const { workspaceId, at, kind, _id } = journey;
+    const id = journeyHourId(workspaceId, utcHour(at), kind);
+    let list = this.hourLists.get(id);
     if (list === undefined) {
       list = { workspaceId, ids: new Map() };
-      this.dayLists.set(id, list);
+      this.hourLists.set(id, list);
     }
     list.ids.set(_id, listed);
   }
 
-  private async flushDayLists(): Promise<void> {
-    for (const [id, { workspaceId, ids }] of this.dayLists) {
-      const stored = await this.documents.get<AttributionJourneyDayDocument>(
-        attributionJourneyDaysCollection,
+  private async flushHourLists(): Promise<void> {
+    for (const [id, { workspaceId, ids }] of this.hourLists) {
+      const stored = await this.documents.get<AttributionJourneyHourDocument>(
+        attributionJourneyHoursCollection,
         id,
       );
       const journeys = new Set(stored?.journeys ?? []);
@@ -447,9 +480,9 @@ class AttributionBatch {
         else journeys.delete(journey);
       }
       if (journeys.size === 0) {
-        if (stored !== null) this.documents.delete(attributionJourneyDaysCollection, id);
+        if (stored !== null) this.documents.delete(attributionJourneyHoursCollection, id);
       } else {
-        this.documents.set(attributionJourneyDaysCollection, {
+        this.documents.set(attributionJourneyHoursCollection, {
           _id: id,
           workspaceId,
           journeys: [...journeys].sort(),
@@ -566,119 +599,119 @@ export function groupedPath(touches: readonly Touch[], grouping: Grouping): stri
   return collapseRepeats(touches.map(groupingKeys[grouping]));
 }
 
-export function pathDocumentId(
-  workspaceId: string,
-  day: string,
-  grouping: Grouping,
-  path: readonly string[],
-): string {
-  return `${workspaceId}|${day}|${grouping}|${JSON.stringify(path)}`;
-}
-
 /**
  * What journeys add to (or, with sign −1, take away from) the sums, gathered over a batch
- * and written once per document: numbers added at dotted paths of each document.
+ * and written once per document: numbers added at dotted paths of the document itself or of
+ * one of its keyed entries.
  */
 class Sums {
-  private readonly pending = new Map<
-    string,
-    { collection: string; base: Document; deltas: Map<string, number> }
-  >();
+  private readonly pending = new Map<string, PendingSums>();
   private readonly workspaces = new Set<string>();
 
   constructor(private readonly documents: BatchDocuments) {}
 
   add(journey: AttributionJourneyDocument, sign: 1 | -1): void {
-    const { workspaceId, day, touches } = journey;
+    const { workspaceId, at, day, touches } = journey;
     this.workspaces.add(workspaceId);
-    const dayDocument = { _id: `${workspaceId}|${day}`, workspaceId, day };
+    const buckets = [day, utcHour(at)];
+    const totals = buckets.map(
+      (bucket) =>
+        this.document(attributionTotalsCollection, {
+          _id: totalsId(workspaceId, bucket),
+          workspaceId,
+          bucket,
+        }).top,
+    );
+    const pathEntry = (grouping: Grouping, path: readonly string[]) =>
+      this.entry(
+        attributionPathsCollection,
+        { _id: pathsId(workspaceId, day, grouping), workspaceId, bucket: day, grouping },
+        JSON.stringify(path),
+        { path },
+      );
     if (journey.kind === 'null') {
-      this.bump(attributionDaysCollection, dayDocument, 'nulls', sign);
+      for (const top of totals) bump(top, 'nulls', sign);
       for (const grouping of groupings) {
-        const path = groupedPath(touches, grouping);
-        const id = pathDocumentId(workspaceId, day, grouping, path);
-        this.bump(
-          attributionPathsCollection,
-          { _id: id, workspaceId, day, grouping, path },
-          'nulls',
-          sign,
-        );
+        bump(pathEntry(grouping, groupedPath(touches, grouping)), 'nulls', sign);
       }
       return;
     }
     const revenue = journey.revenueMinor * sign;
     const currency = journey.currency ?? 'USD';
-    this.bump(attributionDaysCollection, dayDocument, 'conversions', sign);
-    this.bump(attributionDaysCollection, dayDocument, `revenue.${currency}`, revenue);
-    if (touches.length === 0 || journey.shares === null) {
-      this.bump(attributionDaysCollection, dayDocument, 'unattributed.conversions', sign);
-      this.bump(
-        attributionDaysCollection,
-        dayDocument,
-        `unattributed.revenue.${currency}`,
-        revenue,
-      );
-      return;
+    for (const top of totals) {
+      bump(top, 'conversions', sign);
+      bump(top, `revenue.${currency}`, revenue);
+      if (touches.length === 0) {
+        bump(top, 'unattributed.conversions', sign);
+        bump(top, `unattributed.revenue.${currency}`, revenue);
+      }
     }
+    if (touches.length === 0 || journey.shares === null) return;
     const { shares } = journey;
     for (const grouping of groupings) {
       const keyOf = groupingKeys[grouping];
-      touches.forEach((touch, i) => {
-        const key = keyOf(touch);
-        const id = `${workspaceId}|${day}|${grouping}|${key}`;
-        const base = { _id: id, workspaceId, day, grouping, key };
-        for (const model of ruleBasedModelNames) {
-          const share = shares[model][i];
-          if (share === 0) continue;
-          this.bump(
-            attributionCreditsCollection,
-            base,
-            `models.${model}.conversions`,
-            share * sign,
-          );
-          this.bump(
-            attributionCreditsCollection,
-            base,
-            `models.${model}.revenue.${currency}`,
-            share * revenue,
-          );
-        }
-      });
-      const path = groupedPath(touches, grouping);
-      const id = pathDocumentId(workspaceId, day, grouping, path);
-      const base = { _id: id, workspaceId, day, grouping, path };
-      this.bump(attributionPathsCollection, base, 'conversions', sign);
-      this.bump(attributionPathsCollection, base, `revenue.${currency}`, revenue);
-      this.bump(attributionPathsCollection, base, 'touches', touches.length * sign);
-      this.bump(
-        attributionPathsCollection,
-        base,
-        'timeToConversionMs',
-        (journey.at - touches[0].at) * sign,
-      );
+      for (const bucket of buckets) {
+        const base = {
+          _id: creditsId(workspaceId, bucket, grouping),
+          workspaceId,
+          bucket,
+          grouping,
+        };
+        touches.forEach((touch, i) => {
+          const entry = this.entry(attributionCreditsCollection, base, keyOf(touch), {});
+          for (const model of ruleBasedModelNames) {
+            const share = shares[model][i];
+            if (share === 0) continue;
+            bump(entry, `models.${model}.conversions`, share * sign);
+            bump(entry, `models.${model}.revenue.${currency}`, share * revenue);
+          }
+        });
+      }
+      const entry = pathEntry(grouping, groupedPath(touches, grouping));
+      bump(entry, 'conversions', sign);
+      bump(entry, `revenue.${currency}`, revenue);
+      bump(entry, 'touches', touches.length * sign);
+      bump(entry, 'timeToConversionMs', (at - touches[0].at) * sign);
     }
   }
 
-  private bump(collection: string, base: Document, path: string, amount: number): void {
+  private document(collection: string, base: Document): PendingSums {
     const key = `${collection}\u0000${base._id}`;
-    let entry = this.pending.get(key);
-    if (entry === undefined) {
-      entry = { collection, base, deltas: new Map() };
-      this.pending.set(key, entry);
+    let pending = this.pending.get(key);
+    if (pending === undefined) {
+      pending = { collection, base, top: new Map(), entries: new Map() };
+      this.pending.set(key, pending);
     }
-    entry.deltas.set(path, (entry.deltas.get(path) ?? 0) + amount);
+    return pending;
+  }
+
+  private entry(
+    collection: string,
+    base: Document,
+    key: string,
+    fields: Record<string, unknown>,
+  ): Map<string, number> {
+    const { entries } = this.document(collection, base);
+    let entry = entries.get(key);
+    if (entry === undefined) {
+      entry = { fields, deltas: new Map() };
+      entries.set(key, entry);
+    }
+    return entry.deltas;
   }
 
   /**
-   * Applies the gathered sums (a document whose numbers all come back to 0 is deleted) and
-   * bumps the version of each workspace whose sums it touched.
+   * Applies the gathered sums (an entry, or a document, whose numbers all come back to 0 is
+   * removed) and bumps the version of each workspace whose sums it touched.
    */
   async flush(): Promise<void> {
-    for (const { collection, base, deltas } of this.pending.values()) {
+    for (const { collection, base, top, entries } of this.pending.values()) {
       const stored = await this.documents.get<Document>(collection, base._id);
       const next = structuredClone(stored ?? { ...base, ...emptySums(collection) });
-      for (const [path, amount] of deltas) addAt(next, path, amount);
-      if (settleAndCheckEmpty(next)) this.documents.delete(collection, base._id);
+      for (const [path, amount] of top) addAt(next, path, amount);
+      if (entries.size > 0) next.entries = withEntries(collection, next.entries, entries);
+      const noEntries = ((next.entries as unknown[] | undefined)?.length ?? 0) === 0;
+      if (settleAndCheckEmpty(next) && noEntries) this.documents.delete(collection, base._id);
       else this.documents.set(collection, next);
     }
     for (const workspaceId of this.workspaces) {
@@ -697,20 +730,51 @@ class Sums {
   }
 }
 
-function emptySums(collection: string): Record<string, unknown> {
-  switch (collection) {
-    case attributionDaysCollection:
-      return {
-        conversions: 0,
-        revenue: {},
-        unattributed: { conversions: 0, revenue: {} },
-        nulls: 0,
-      };
-    case attributionPathsCollection:
-      return { conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 };
-    default:
-      return { models: {} };
+interface PendingSums {
+  readonly collection: string;
+  readonly base: Document;
+  /** Additions at paths of the document itself. */
+  readonly top: Map<string, number>;
+  /** Additions at paths of keyed entries, with the fields a new entry starts with. */
+  readonly entries: Map<string, { fields: Record<string, unknown>; deltas: Map<string, number> }>;
+}
+
+/** The entries with the additions made; those that come back to nothing are dropped. */
+function withEntries(
+  collection: string,
+  stored: unknown,
+  additions: PendingSums['entries'],
+): Record<string, unknown>[] {
+  const byKey = new Map(
+    ((stored ?? []) as Record<string, unknown>[]).map((entry) => [entry.key as string, entry]),
+  );
+  for (const [key, { fields, deltas }] of additions) {
+    const entry = byKey.get(key) ?? { key, ...fields, ...emptyEntry(collection) };
+    for (const [path, amount] of deltas) addAt(entry, path, amount);
+    if (settleAndCheckEmpty(entry)) byKey.delete(key);
+    else byKey.set(key, entry);
   }
+  return [...byKey.values()].sort((a, b) => compareText(a.key as string, b.key as string));
+}
+
+function bump(deltas: Map<string, number>, path: string, amount: number): void {
+  deltas.set(path, (deltas.get(path) ?? 0) + amount);
+}
+
+function emptySums(collection: string): Record<string, unknown> {
+  return collection === attributionTotalsCollection
+    ? { conversions: 0, revenue: {}, unattributed: { conversions: 0, revenue: {} }, nulls: 0 }
+    : { entries: [] };
+}
+
+function emptyEntry(collection: string): Record<string, unknown> {
+  return collection === attributionPathsCollection
+    ? { conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 }
+    : { models: {} };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Adds `amount` at a dotted path, creating the objects (and a 0) on the way. */
