@@ -3,8 +3,9 @@
  * an analysis with other settings): the same reads and folds either way.
  *
  * A range [from, to] (both ends included) is answered from the daily sums for the UTC days
- * it covers whole, and from the journeys themselves on the days it cuts, so any range is
- * exact and a day-aligned one reads only sums. Conversions count by their time; null journeys
+ * it covers whole, the hourly sums for the whole hours of the days it cuts, and the journeys
+ * themselves in the hours it cuts, so any range is exact and reads documents by id only (the
+ * paths, which have no hourly sums, read the journeys of every hour outside whole days). Conversions count by their time; null journeys
  * by when they expire, and only once they have: a range reaching into the future counts the
  * null journeys that have expired by `now`.
  *

@@ -8,12 +8,14 @@
  *   of it (so one conversion can be explained), and each null journey (journeys.ts). A
  *   person's journeys are recomputed from the whole person whenever they change, so late
  *   and out-of-order events give what in-order ones would.
- * - Sums, kept by adding what a journey brings and taking away what it brought before:
- *   `attribution_credits` per workspace × day × grouping × key, every rule-based model's
- *   fractional conversions and revenue; `attribution_paths` per workspace × day × grouping ×
- *   path, the converting and null journeys that took it (the data-driven models' input);
- *   `attribution_days` per workspace × day, conversions, revenue and the unattributed ones.
- *   A conversion counts on the UTC day of its time; a null journey on the day it expires.
+ * - Sums, kept by adding what a journey brings and taking away what it brought before, one
+ *   document per bucket (UTC day, and UTC hour) so a report reads a few documents by id:
+ *   `attribution_credits` per workspace × bucket × grouping, every key's fractional
+ *   conversions and revenue under every rule-based model; `attribution_totals` per workspace
+ *   × bucket, conversions, revenue and the unattributed ones; `attribution_paths` per
+ *   workspace × day × grouping, the converting and null journeys by path (the data-driven
+ *   models' input). A conversion counts at its time; a null journey when it expires.
+ * - `attribution_journey_hours`: the journeys of each hour, for ranges that cut an hour.
  * - `attribution_workspaces`: a version per workspace, bumped by each batch that changes its
  *   sums, so a solved data-driven model is cached until its inputs move.
  *
