@@ -221,7 +221,7 @@ describe('the attribution projection', () => {
     ]);
   });
 
-  it('counts a null journey from the instant its lookback expires', async () => {
+  it('counts a null journey once the hour its lookback expires in is over', async () => {
     const models = await project([
       [visit(ann, t0, 'v1', 'email'), visit(ann, t0 + DAY_MS, 'v2', 'display')],
     ]);
@@ -229,7 +229,9 @@ describe('the attribution projection', () => {
     const reports = reportsOf(models);
     const before = await reports.paths(query(t0, t0 + 60 * DAY_MS, expiry - 1), 10);
     expect(before.nulls).toBe(0);
-    const after = await reports.paths(query(t0, t0 + 60 * DAY_MS, expiry), 10);
+    const midHour = await reports.paths(query(t0, t0 + 60 * DAY_MS, expiry + 3_600_000 - 1), 10);
+    expect(midHour.nulls).toBe(0);
+    const after = await reports.paths(query(t0, t0 + 60 * DAY_MS, expiry + 3_600_000), 10);
     expect(after.nonConverting).toEqual([
       { path: ['email', 'display'], key: 'email > display', count: 1, revenue: {} },
     ]);

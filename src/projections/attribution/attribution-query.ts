@@ -5,9 +5,9 @@
  * A range [from, to] (both ends included) is answered from the daily sums for the UTC days
  * it covers whole, the hourly sums for the whole hours of the days it cuts, and the journeys
  * themselves in the hours it cuts, so any range is exact and reads documents by id only (the
- * paths, which have no hourly sums, read the journeys of every hour outside whole days). Conversions count by their time; null journeys
- * by when they expire, and only once they have: a range reaching into the future counts the
- * null journeys that have expired by `now`.
+ * paths are kept by hour only). Conversions count by their time; null journeys
+ * by the hour they expire in, once that hour is over (a range reaching into the future counts
+ * those whose hour ended before `now`).
  *
  * The rule-based models are summed from the credits; the data-driven ones (Markov, Shapley)
  * are solved from the path counts on demand, and the solution is cached until the
@@ -188,6 +188,15 @@ async function journeysIn(
   });
 }
 
+/** The end of the last hour that is over (by `now`), or the range's end if earlier. */
+function lastHourOver(query: AttributionQuery): number {
+  return Math.min(query.range.to, Math.floor(query.now / HOUR_MS) * HOUR_MS - 1);
+}
+
+function hoursOfDay(day: Bucket): Bucket[] {
+  return Array.from({ length: 24 }, (_, hour) => `${day}T${String(hour).padStart(2, '0')}`);
+}
+
 function addRevenue(into: Record<string, number>, revenue: RevenueByCurrency, factor = 1): void {
   for (const [currency, amount] of Object.entries(revenue)) {
     into[currency] = (into[currency] ?? 0) + amount * factor;
@@ -320,8 +329,9 @@ export interface PathTotals {
 
 /**
  * The path counts of a range: converting journeys by conversion time in the range, null
- * journeys by expiry in the range and no later than `now`. Whole days are read from the
- * daily paths; the rest of the range from its journeys.
+ * journeys by the hour they expire in, for every hour the range touches that is over. Whole
+ * hours are read from the hourly paths, conversions in the hours the range cuts from their
+ * journeys.
  */
 export async function pathTotals(
   collection: AttributionCollection,
@@ -340,20 +350,18 @@ export async function pathTotals(
     }
     return totals;
   };
-  const wholeDays = async (days: readonly Bucket[]) =>
+  /** The hourly paths of a range's whole days and whole hours. */
+  const wholeHours = async (parts: RangeParts) =>
     byIds<AttributionPathDocument>(
       collection,
       attributionPathsCollection,
-      days.map((day) => pathsId(workspaceId, day, grouping)),
+      [...parts.days.flatMap(hoursOfDay), ...parts.hours].map((hour) =>
+        pathsId(workspaceId, hour, grouping),
+      ),
     );
-  /** The whole hours and the cut ones of a range: everything but its whole days. */
-  const partialDays = (parts: RangeParts) => [
-    ...parts.hours.map((hour) => ({ hour })),
-    ...parts.cuts,
-  ];
 
   const conversionParts = splitRange(query.range);
-  for (const document of await wholeDays(conversionParts.days)) {
+  for (const document of await wholeHours(conversionParts)) {
     for (const path of document.entries) {
       if (path.conversions === 0) continue;
       const totals = entry(path.path, path.key);
@@ -363,12 +371,7 @@ export async function pathTotals(
       totals.timeToConversionMs += path.timeToConversionMs;
     }
   }
-  const converted = await journeysIn(
-    collection,
-    workspaceId,
-    'conversion',
-    partialDays(conversionParts),
-  );
+  const converted = await journeysIn(collection, workspaceId, 'conversion', conversionParts.cuts);
   for (const journey of converted) {
     if (journey.touches.length === 0) continue;
     const totals = entry(groupedPath(journey.touches, grouping));
@@ -378,14 +381,17 @@ export async function pathTotals(
     totals.timeToConversionMs += journey.at - journey.touches[0].at;
   }
 
-  const nullParts = splitRange({ from: query.range.from, to: Math.min(query.range.to, query.now) });
-  for (const document of await wholeDays(nullParts.days)) {
+  // Null journeys count by the hour they expire in: every hour the range touches counts
+  // whole, once it is over.
+  const nullParts = splitRange({ from: query.range.from, to: lastHourOver(query) });
+  const nullHours = {
+    ...nullParts,
+    hours: [...nullParts.hours, ...nullParts.cuts.map(({ hour }) => hour)],
+  };
+  for (const document of await wholeHours(nullHours)) {
     for (const path of document.entries) {
       if (path.nulls > 0) entry(path.path, path.key).nulls += path.nulls;
     }
-  }
-  for (const journey of await journeysIn(collection, workspaceId, 'null', partialDays(nullParts))) {
-    entry(groupedPath(journey.touches, grouping)).nulls += 1;
   }
   return [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0);
 }
@@ -582,10 +588,9 @@ export class AttributionReports {
     order: MarkovOrder,
   ): Promise<ModelReport> {
     const version = await sumsVersion(this.collection, query.workspaceId);
-    // Null journeys expire as time passes. Past the range's end the clock no longer matters;
-    // inside it, the clock is taken to the minute, so a solution serves for up to a minute.
-    const nullsUntil =
-      query.range.to <= query.now ? query.range.to : Math.floor(query.now / 60_000) * 60_000;
+    // Null journeys count once the hour they expire in is over: the answer depends on the
+    // clock only through the last hour that is over, up to the range's end.
+    const nullsUntil = lastHourOver(query);
     const key = JSON.stringify([
       this.generation(),
       query.workspaceId,
@@ -600,7 +605,7 @@ export class AttributionReports {
     const cached = this.solved.get(key);
     if (cached !== undefined) return cached;
     const [paths, totals] = await Promise.all([
-      pathTotals(this.collection, { ...query, now: nullsUntil }),
+      pathTotals(this.collection, query),
       conversionTotals(this.collection, query),
     ]);
     const report = dataDrivenReport(model, paths, totals, order);

@@ -13,7 +13,7 @@
  *   `attribution_credits` per workspace × bucket × grouping, every key's fractional
  *   conversions and revenue under every rule-based model; `attribution_totals` per workspace
  *   × bucket, conversions, revenue and the unattributed ones; `attribution_paths` per
- *   workspace × day × grouping, the converting and null journeys by path (the data-driven
+ *   workspace × hour × grouping, the converting and null journeys by path (the data-driven
  *   models' input). A conversion counts at its time; a null journey when it expires.
  * - `attribution_journey_hours`: the journeys of each hour, for ranges that cut an hour.
  * - `attribution_workspaces`: a version per workspace, bumped by each batch that changes its
@@ -157,9 +157,9 @@ export type PathEntry = {
   readonly timeToConversionMs: number;
 };
 
-/** The paths of one grouping on one day (converting journeys, and null ones by expiry). */
+/** The paths of one grouping in one hour (converting journeys, and null ones by expiry). */
 export type AttributionPathDocument = {
-  /** `${workspaceId}|${day}|${grouping}`. */
+  /** `${workspaceId}|${hour}|${grouping}`. */
   readonly _id: string;
   readonly workspaceId: string;
   readonly bucket: Bucket;
@@ -459,8 +459,14 @@ class AttributionBatch {
     }
   }
 
+  /**
+   * Conversions only: null journeys count by the hour they expire in, whole, so no range
+   * reads them one by one (and a person's pending null journey, which moves with each of
+   * their sessions, leaves no list to rewrite).
+   */
   private listInHour(journey: AttributionJourneyDocument, listed: boolean): void {
     const { workspaceId, at, kind, _id } = journey;
+    if (kind !== 'conversion') return;
     const id = journeyHourId(workspaceId, utcHour(at), kind);
     let list = this.hourLists.get(id);
     if (list === undefined) {
@@ -624,10 +630,13 @@ class Sums {
           bucket,
         }).top,
     );
+    // Paths by hour: a day's paths of one grouping run to hundreds of kilobytes, too much to
+    // rewrite at every batch.
+    const hour = buckets[1];
     const pathEntry = (grouping: Grouping, path: readonly string[]) =>
       this.entry(
         attributionPathsCollection,
-        { _id: pathsId(workspaceId, day, grouping), workspaceId, bucket: day, grouping },
+        { _id: pathsId(workspaceId, hour, grouping), workspaceId, bucket: hour, grouping },
         JSON.stringify(path),
         { path },
       );
@@ -709,9 +718,12 @@ class Sums {
   async flush(): Promise<void> {
     for (const { collection, base, top, entries } of this.pending.values()) {
       const stored = await this.documents.get<Document>(collection, base._id);
-      const next = structuredClone(stored ?? { ...base, ...emptySums(collection) });
+      // Only what changes is copied: the entries no journey touched are shared as they are.
+      const { entries: storedEntries, ...rest } = stored ?? { ...base, ...emptySums(collection) };
+      const next: Document = { ...structuredClone(rest), entries: storedEntries };
+      if (storedEntries === undefined) delete next.entries;
       for (const [path, amount] of top) addAt(next, path, amount);
-      if (entries.size > 0) next.entries = withEntries(collection, next.entries, entries);
+      if (entries.size > 0) next.entries = withEntries(collection, storedEntries, entries);
       const noEntries = ((next.entries as unknown[] | undefined)?.length ?? 0) === 0;
       if (settleAndCheckEmpty(next) && noEntries) this.documents.delete(collection, base._id);
       else this.documents.set(collection, next);
@@ -751,7 +763,8 @@ function withEntries(
     ((stored ?? []) as Record<string, unknown>[]).map((entry) => [entry.key as string, entry]),
   );
   for (const [key, { fields, deltas }] of additions) {
-    const entry = byKey.get(key) ?? { key, ...fields, ...emptyEntry(collection) };
+    const stored = byKey.get(key);
+    const entry = stored ? structuredClone(stored) : { key, ...fields, ...emptyEntry(collection) };
     for (const [path, amount] of deltas) addAt(entry, path, amount);
     if (settleAndCheckEmpty(entry)) byKey.delete(key);
     else byKey.set(key, entry);
