@@ -18,6 +18,7 @@ import {
   attributionCreditsCollection,
   attributionJourneyHoursCollection,
   attributionJourneysCollection,
+  attributionNullPathsCollection,
   attributionPathsCollection,
   attributionTotalsCollection,
   attributionWorkspacesCollection,
@@ -32,6 +33,7 @@ import {
   type AttributionCreditDocument,
   type AttributionJourneyDocument,
   type AttributionJourneyHourDocument,
+  type AttributionNullPathDocument,
   type AttributionPathDocument,
   type AttributionTotalsDocument,
   type AttributionWorkspaceDocument,
@@ -61,6 +63,7 @@ type AttributionDocuments =
   | AttributionJourneyDocument
   | AttributionCreditDocument
   | AttributionPathDocument
+  | AttributionNullPathDocument
   | AttributionTotalsDocument
   | AttributionJourneyHourDocument
   | AttributionWorkspaceDocument;
@@ -350,18 +353,21 @@ export async function pathTotals(
     }
     return totals;
   };
-  /** The hourly paths of a range's whole days and whole hours. */
-  const wholeHours = async (parts: RangeParts) =>
-    byIds<AttributionPathDocument>(
+  /** The hourly path documents of a range's whole days and whole hours. */
+  const wholeHours = async <T extends AttributionDocuments>(name: string, parts: RangeParts) =>
+    byIds<T>(
       collection,
-      attributionPathsCollection,
+      name,
       [...parts.days.flatMap(hoursOfDay), ...parts.hours].map((hour) =>
         pathsId(workspaceId, hour, grouping),
       ),
     );
 
   const conversionParts = splitRange(query.range);
-  for (const document of await wholeHours(conversionParts)) {
+  for (const document of await wholeHours<AttributionPathDocument>(
+    attributionPathsCollection,
+    conversionParts,
+  )) {
     for (const path of document.entries) {
       if (path.conversions === 0) continue;
       const totals = entry(path.path, path.key);
@@ -388,9 +394,12 @@ export async function pathTotals(
     ...nullParts,
     hours: [...nullParts.hours, ...nullParts.cuts.map(({ hour }) => hour)],
   };
-  for (const document of await wholeHours(nullHours)) {
-    for (const path of document.entries) {
-      if (path.nulls > 0) entry(path.path, path.key).nulls += path.nulls;
+  for (const document of await wholeHours<AttributionNullPathDocument>(
+    attributionNullPathsCollection,
+    nullHours,
+  )) {
+    for (const { key, nulls } of document.entries) {
+      if (nulls > 0) entry(JSON.parse(key) as string[], key).nulls += nulls;
     }
   }
   return [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0);

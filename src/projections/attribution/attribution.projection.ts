@@ -12,9 +12,9 @@
  *   document per bucket (UTC day, and UTC hour) so a report reads a few documents by id:
  *   `attribution_credits` per workspace × bucket × grouping, every key's fractional
  *   conversions and revenue under every rule-based model; `attribution_totals` per workspace
- *   × bucket, conversions, revenue and the unattributed ones; `attribution_paths` per
- *   workspace × hour × grouping, the converting and null journeys by path (the data-driven
- *   models' input). A conversion counts at its time; a null journey when it expires.
+ *   × bucket, conversions, revenue and the unattributed ones; `attribution_paths` and
+ *   `attribution_null_paths` per workspace × hour × grouping, the converting and the null
+ *   journeys by path (the data-driven models' input). A conversion counts at its time; a null journey when it expires.
  * - `attribution_journey_hours`: the journeys of each hour, for ranges that cut an hour.
  * - `attribution_workspaces`: a version per workspace, bumped by each batch that changes its
  *   sums, so a solved data-driven model is cached until its inputs move.
@@ -59,6 +59,7 @@ export const attributionPeopleCollection = 'attribution_people';
 export const attributionJourneysCollection = 'attribution_journeys';
 export const attributionCreditsCollection = 'attribution_credits';
 export const attributionPathsCollection = 'attribution_paths';
+export const attributionNullPathsCollection = 'attribution_null_paths';
 export const attributionTotalsCollection = 'attribution_totals';
 export const attributionWorkspacesCollection = 'attribution_workspaces';
 export const attributionJourneyHoursCollection = 'attribution_journey_hours';
@@ -143,13 +144,12 @@ export type AttributionCreditDocument = {
   readonly entries: readonly CreditEntry[];
 };
 
-/** The journeys that took one path (repeats collapsed). */
+/** The converting journeys that took one path (repeats collapsed). */
 export type PathEntry = {
   /** The path as JSON: the entry's key. */
   readonly key: string;
   readonly path: readonly string[];
   readonly conversions: number;
-  readonly nulls: number;
   readonly revenue: RevenueByCurrency;
   /** Touches of the converting journeys, before collapsing repeats. */
   readonly touches: number;
@@ -157,7 +157,7 @@ export type PathEntry = {
   readonly timeToConversionMs: number;
 };
 
-/** The paths of one grouping in one hour (converting journeys, and null ones by expiry). */
+/** The paths of one grouping's converting journeys in one hour. */
 export type AttributionPathDocument = {
   /** `${workspaceId}|${hour}|${grouping}`. */
   readonly _id: string;
@@ -166,6 +166,12 @@ export type AttributionPathDocument = {
   readonly grouping: Grouping;
   /** By key. */
   readonly entries: readonly PathEntry[];
+};
+
+/** The paths of one grouping's null journeys that expire in one hour. */
+export type AttributionNullPathDocument = Omit<AttributionPathDocument, 'entries'> & {
+  /** By key: the path as JSON. */
+  readonly entries: readonly { readonly key: string; readonly nulls: number }[];
 };
 
 export type AttributionTotalsDocument = {
@@ -253,6 +259,7 @@ export function createAttributionProjection(
       attributionJourneysCollection,
       attributionCreditsCollection,
       attributionPathsCollection,
+      attributionNullPathsCollection,
       attributionTotalsCollection,
       attributionWorkspacesCollection,
       attributionJourneyHoursCollection,
@@ -630,23 +637,26 @@ class Sums {
           bucket,
         }).top,
     );
-    // Paths by hour: a day's paths of one grouping run to hundreds of kilobytes, too much to
-    // rewrite at every batch.
+    // Paths by hour, and null journeys apart: a day's paths of one grouping run to hundreds of
+    // kilobytes, and a person's pending null journey moves with each of their sessions, so
+    // the documents it moves between must stay small.
     const hour = buckets[1];
-    const pathEntry = (grouping: Grouping, path: readonly string[]) =>
-      this.entry(
-        attributionPathsCollection,
-        { _id: pathsId(workspaceId, hour, grouping), workspaceId, bucket: hour, grouping },
-        JSON.stringify(path),
-        { path },
-      );
+    const base = (grouping: Grouping) => ({
+      _id: pathsId(workspaceId, hour, grouping),
+      workspaceId,
+      bucket: hour,
+      grouping,
+    });
     if (journey.kind === 'null') {
       for (const top of totals) bump(top, 'nulls', sign);
       for (const grouping of groupings) {
-        bump(pathEntry(grouping, groupedPath(touches, grouping)), 'nulls', sign);
+        const key = JSON.stringify(groupedPath(touches, grouping));
+        bump(this.entry(attributionNullPathsCollection, base(grouping), key, {}), 'nulls', sign);
       }
       return;
     }
+    const pathEntry = (grouping: Grouping, path: readonly string[]) =>
+      this.entry(attributionPathsCollection, base(grouping), JSON.stringify(path), { path });
     const revenue = journey.revenueMinor * sign;
     const currency = journey.currency ?? 'USD';
     for (const top of totals) {
@@ -783,9 +793,14 @@ function emptySums(collection: string): Record<string, unknown> {
 }
 
 function emptyEntry(collection: string): Record<string, unknown> {
-  return collection === attributionPathsCollection
-    ? { conversions: 0, nulls: 0, revenue: {}, touches: 0, timeToConversionMs: 0 }
-    : { models: {} };
+  switch (collection) {
+    case attributionPathsCollection:
+      return { conversions: 0, revenue: {}, touches: 0, timeToConversionMs: 0 };
+    case attributionNullPathsCollection:
+      return { nulls: 0 };
+    default:
+      return { models: {} };
+  }
 }
 
 function compareText(a: string, b: string): number {
