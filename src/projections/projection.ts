@@ -33,6 +33,12 @@ export interface Projection {
   readonly eventTypes: readonly string[];
   /** Logical names of the collections it owns. */
   readonly collections: readonly string[];
+  /**
+   * Optional: the fewest events the runner should gather per batch when more are waiting, for
+   * a projection whose batches cost mostly per batch (its sums documents are rewritten
+   * whatever the batch holds). The runner's own batch size applies when larger.
+   */
+  readonly minBatchSize?: number;
   /** Index hints per collection (field paths), used by adapters that can index. */
   readonly indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
   project(events: readonly RecordedEvent[], session: ProjectionSession): Promise<void>;

@@ -313,7 +313,7 @@ export class ProjectionManager implements Projectors {
       physical: (logical) => physicalName(logical, generation),
       eventStore: this.options.eventStore,
       readStore: this.options.readStore,
-      batchSize: this.options.batchSize,
+      batchSize: Math.max(this.options.batchSize, projection.minBatchSize ?? 0),
       logger: this.options.logger,
       onCommitted: (batch) => this.committed(entry, generation, batch),
       beforeBatch: this.options.beforeBatch,
