@@ -271,6 +271,35 @@ describe('ProjectionManager', () => {
     });
   });
 
+  describe('batch sizes', () => {
+    it("gathers at least a projection's minBatchSize events per batch when they are waiting", async () => {
+      // given 30 events waiting, a manager batch size of 5, and two projections that record
+      // their batch sizes, one asking for batches of at least 40
+      const last = await append(eventStore, 'thing-a', 'Counted', 30);
+      const sizes = { large: [] as number[], plain: [] as number[] };
+      const recording = (name: 'large' | 'plain', minBatchSize?: number): Projection => ({
+        name,
+        version: 1,
+        eventTypes: ['Counted'],
+        collections: [name],
+        ...(minBatchSize !== undefined && { minBatchSize }),
+        async project(events) {
+          sizes[name].push(events.length);
+        },
+      });
+      const projections = manager([recording('large', 40), recording('plain')]);
+
+      // when both catch up
+      await projections.start();
+      expect(await projections.waitForPosition(last.position, WAIT_MS)).toBe(true);
+
+      // then the one that asked got the waiting events in one batch, the other in fives
+      expect(sizes.large).toEqual([30]);
+      expect(sizes.plain.every((size) => size <= 5)).toBe(true);
+      expect(sizes.plain.reduce((sum, size) => sum + size, 0)).toBe(30);
+    });
+  });
+
   describe('waitForPosition', () => {
     it('resolves true once the projections have applied the position', async () => {
       // given a running manager
