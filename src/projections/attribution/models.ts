@@ -84,10 +84,6 @@ export function timeDecay(journey: Journey, halfLifeMs: number = defaultHalfLife
   return weights.map((weight) => weight / total);
 }
 
-export function timeDecayWithHalfLife(halfLifeMs: number): AttributionModel {
-  return (journey) => timeDecay(journey, halfLifeMs);
-}
-
 export const ruleBasedModels = {
   first_touch: firstTouch,
   last_touch: lastTouch,
@@ -107,46 +103,3 @@ export const byChannel: CreditKey = (touch) => touch.channel;
 export const byCampaign: CreditKey = (touch) => touch.campaign ?? notSet;
 export const bySourceMedium: CreditKey = (touch) =>
   `${touch.source ?? '(direct)'} / ${touch.medium ?? '(none)'}`;
-
-export interface KeyCredit {
-  readonly key: string;
-  /** Fractional conversions: the sum of the key's shares. */
-  readonly conversions: number;
-  readonly revenue: number;
-}
-
-export interface CreditReport {
-  /** Largest conversions first, then by key. */
-  readonly credits: readonly KeyCredit[];
-  /** Conversions without a touch in their window. */
-  readonly unattributed: { readonly conversions: number; readonly revenue: number };
-}
-
-/** Credits every journey's conversion and revenue to keys, by the model's shares. */
-export function creditJourneys(
-  journeys: Iterable<Journey>,
-  model: AttributionModel,
-  keyOf: CreditKey = byChannel,
-): CreditReport {
-  const totals = new Map<string, { conversions: number; revenue: number }>();
-  const unattributed = { conversions: 0, revenue: 0 };
-  for (const journey of journeys) {
-    const shares = model(journey);
-    if (shares.length === 0) {
-      unattributed.conversions += 1;
-      unattributed.revenue += journey.revenue;
-      continue;
-    }
-    journey.touches.forEach((touch, i) => {
-      const key = keyOf(touch);
-      const total = totals.get(key) ?? { conversions: 0, revenue: 0 };
-      total.conversions += shares[i];
-      total.revenue += shares[i] * journey.revenue;
-      totals.set(key, total);
-    });
-  }
-  const credits = [...totals]
-    .map(([key, total]) => ({ key, ...total }))
-    .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { credits, unattributed };
-}
