@@ -247,16 +247,6 @@ async function conversionSums(
   return { total: total.done(), unattributed: unattributed.done() };
 }
 
-/** Every conversion in the range, and the unattributed ones. */
-export async function conversionTotals(
-  collection: AttributionCollection,
-  query: Pick<AttributionQuery, 'workspaceId' | 'range'>,
-): Promise<ConversionSums> {
-  const parts = splitRange(query.range);
-  const cut = await journeysIn(collection, query.workspaceId, 'conversion', parts.cuts);
-  return conversionSums(collection, query.workspaceId, parts, cut);
-}
-
 function sortedRows(rows: Map<string, Totals>): CreditRow[] {
   return [...rows]
     .map(([key, totals]) => ({ key, conversions: totals.conversions, revenue: totals.revenue }))
@@ -326,7 +316,7 @@ export interface PathTotals {
 }
 
 /**
- * The path counts of a range: converting journeys by conversion time in the range, null
+ * The path counts of a range, with its conversions and unattributed ones (read once): converting journeys by conversion time in the range, null
  * journeys by the hour they expire in, for every hour the range touches that is over. Whole
  * hours are read from the hourly paths, conversions in the hours the range cuts from their
  * journeys.
@@ -334,7 +324,7 @@ export interface PathTotals {
 export async function pathTotals(
   collection: AttributionCollection,
   query: AttributionQuery,
-): Promise<PathTotals[]> {
+): Promise<{ paths: PathTotals[]; sums: ConversionSums }> {
   type Mutable = { -readonly [K in keyof PathTotals]: PathTotals[K] } & {
     revenue: Record<string, number>;
   };
@@ -397,7 +387,10 @@ export async function pathTotals(
       if (nulls > 0) entry(JSON.parse(key) as string[], key).nulls += nulls;
     }
   }
-  return [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0);
+  return {
+    paths: [...byPath.values()].filter((totals) => totals.conversions > 0 || totals.nulls > 0),
+    sums: await conversionSums(collection, workspaceId, conversionParts, converted),
+  };
 }
 
 /** The data-driven models, solved from path counts. */
@@ -565,59 +558,61 @@ export class AttributionReports {
       const reports = await ruleBasedReports(this.collection, query);
       return reports.find((report) => report.model === model)!;
     }
-    return this.dataDriven(model, query, options.order ?? 1);
+    const [solved] = await this.dataDriven([model], query, options.order ?? 1);
+    return solved;
   }
 
   /** Every model side by side: the rule-based ones in one read, then Markov and Shapley. */
   async compare(query: AttributionQuery, options: ReportOptions = {}): Promise<ModelReport[]> {
-    const order = options.order ?? 1;
     return [
       ...(await ruleBasedReports(this.collection, query)),
-      await this.dataDriven('markov', query, order),
-      await this.dataDriven('shapley', query, order),
+      ...(await this.dataDriven(['markov', 'shapley'], query, options.order ?? 1)),
     ];
   }
 
   async paths(query: AttributionQuery, limit: number): Promise<PathsReport> {
-    const [paths, { unattributed }] = await Promise.all([
-      pathTotals(this.collection, query),
-      conversionTotals(this.collection, query),
-    ]);
-    return pathsReport(paths, unattributed, limit);
+    const { paths, sums } = await pathTotals(this.collection, query);
+    return pathsReport(paths, sums.unattributed, limit);
   }
 
+  /** The models' solutions, from the cache or solved from one read of the range's paths. */
   private async dataDriven(
-    model: DataDrivenModelName,
+    models: readonly DataDrivenModelName[],
     query: AttributionQuery,
     order: MarkovOrder,
-  ): Promise<ModelReport> {
+  ): Promise<ModelReport[]> {
     const version = await sumsVersion(this.collection, query.workspaceId);
     // Null journeys count once the hour they expire in is over: the answer depends on the
     // clock only through the last hour that is over, up to the range's end.
     const nullsUntil = lastHourOver(query);
-    const key = JSON.stringify([
-      this.generation(),
-      query.workspaceId,
-      version,
-      model,
-      model === 'markov' ? order : 0,
-      query.grouping,
-      query.range.from,
-      query.range.to,
-      nullsUntil,
-    ]);
-    const cached = this.solved.get(key);
-    if (cached !== undefined) return cached;
-    const [paths, totals] = await Promise.all([
-      pathTotals(this.collection, query),
-      conversionTotals(this.collection, query),
-    ]);
-    const report = dataDrivenReport(model, paths, totals, order);
-    if (this.solved.size >= this.cacheSize) {
-      this.solved.delete(this.solved.keys().next().value as string);
+    const keyOf = (model: DataDrivenModelName) =>
+      JSON.stringify([
+        this.generation(),
+        query.workspaceId,
+        version,
+        model,
+        model === 'markov' ? order : 0,
+        query.grouping,
+        query.range.from,
+        query.range.to,
+        nullsUntil,
+      ]);
+    let read: ReturnType<typeof pathTotals> | undefined;
+    const reports: ModelReport[] = [];
+    for (const model of models) {
+      const key = keyOf(model);
+      let report = this.solved.get(key);
+      if (report === undefined) {
+        const { paths, sums } = await (read ??= pathTotals(this.collection, query));
+        report = dataDrivenReport(model, paths, sums, order);
+        if (this.solved.size >= this.cacheSize) {
+          this.solved.delete(this.solved.keys().next().value as string);
+        }
+        this.solved.set(key, report);
+      }
+      reports.push(report);
     }
-    this.solved.set(key, report);
-    return report;
+    return reports;
   }
 }
 
