@@ -451,7 +451,6 @@ async function foldJourneys(collection: AttributionCollection, range: TimeRange)
   const journeys = await collection<AttributionJourneyDocument>(attributionJourneysCollection).find(
     {
       workspaceId,
-      day: { $gte: utcDay(range.from), $lte: utcDay(range.to) },
       kind: 'conversion',
       at: { $gte: range.from, $lte: range.to },
     },

@@ -101,8 +101,6 @@ export type AttributionJourneyDocument = {
   readonly messageId: string | null;
   /** Conversion time, or when a null journey expires (ms). */
   readonly at: number;
-  /** UTC day of `at`, `YYYY-MM-DD`. */
-  readonly day: string;
   readonly revenueMinor: number;
   readonly currency: string | null;
   readonly touches: readonly Touch[];
@@ -577,7 +575,6 @@ export function journeyDocuments(
         orderId: conversion.orderId,
         messageId: conversion.messageId,
         at: conversion.at,
-        day: utcDay(conversion.at),
         revenueMinor: conversion.revenueMinor,
         currency: conversion.currency,
         touches: inWindow,
@@ -594,7 +591,6 @@ export function journeyDocuments(
         orderId: null,
         messageId: null,
         at: expiresAt,
-        day: utcDay(expiresAt),
         revenueMinor: 0,
         currency: null,
         touches: nullTouches,
@@ -629,7 +625,8 @@ class Sums {
   constructor(private readonly documents: BatchDocuments) {}
 
   add(journey: AttributionJourneyDocument, sign: 1 | -1): void {
-    const { workspaceId, at, day, touches } = journey;
+    const { workspaceId, at, touches } = journey;
+    const day = utcDay(at);
     this.workspaces.add(workspaceId);
     const buckets = [day, utcHour(at)];
     const totals = buckets.map(
