@@ -22,6 +22,7 @@ import { DAY_MS } from '../../projections/attribution/models';
 import type { ReadStore } from '../../projections/read-store';
 import type { Logger } from '../logger';
 import type { ChangeFeed } from './change-feed';
+import { watchPinnedInputs } from './pinned-inputs';
 import type { ProjectionManager } from './projection-manager';
 
 /** Reads the serving settings read model through `collection` (logical → physical). */
@@ -42,43 +43,38 @@ export function attributionSettingsSource(
   };
 }
 
-/**
- * Starts a fresh attribution generation when a workspace's settings change, and once at
- * start when the serving generation pinned other settings than the current ones (a change
- * that landed while the server was down). Returns a function that stops watching.
- */
-export async function watchAttributionSettings(options: {
+/** A fresh attribution generation whenever a workspace's settings change. */
+export function watchAttributionSettings(options: {
   readonly manager: ProjectionManager;
   readonly readStore: ReadStore;
   readonly changeFeed: ChangeFeed;
   readonly logger: Logger;
 }): Promise<() => void> {
-  const { manager, readStore, changeFeed, logger } = options;
-  const restart = (why: string) =>
-    manager.rebuild(attributionProjectionName, { restart: true }).then(
-      () => logger.info({ projection: attributionProjectionName }, why),
-      (error: unknown) =>
-        logger.error({ err: error }, 'could not start recomputing the attribution'),
-    );
-  const stop = changeFeed.listen((batch) => {
-    if (batch.projection !== attributionSettingsProjectionName) return;
-    if (batch.changes.some((change) => change.collection === attributionSettingsCollection)) {
-      void restart('attribution settings changed: recomputing the attribution from the log');
-    }
+  const { manager, readStore } = options;
+  return watchPinnedInputs({
+    ...options,
+    projection: attributionProjectionName,
+    inputs: {
+      projection: attributionSettingsProjectionName,
+      collection: attributionSettingsCollection,
+    },
+    what: 'attribution settings',
+    pinned: async () => {
+      const pin = await readStore
+        .collection<AttributionPinDocument>(manager.collection(attributionPinsCollection))
+        .findOne({ _id: 'settings' });
+      if (pin === null) return null;
+      return settingsKey(
+        Object.fromEntries(
+          pin.workspaces.map(({ workspaceId, ...settings }) => [workspaceId, settings]),
+        ),
+      );
+    },
+    current: async () =>
+      settingsKey(
+        await attributionSettingsSource(readStore, (logical) => manager.collection(logical))(),
+      ),
   });
-  const pin = await readStore
-    .collection<AttributionPinDocument>(manager.collection(attributionPinsCollection))
-    .findOne({ _id: 'settings' });
-  const current = await attributionSettingsSource(readStore, (logical) =>
-    manager.collection(logical),
-  )();
-  const pinned = Object.fromEntries(
-    (pin?.workspaces ?? []).map(({ workspaceId, ...settings }) => [workspaceId, settings]),
-  );
-  if (pin !== null && settingsKey(pinned) !== settingsKey(current)) {
-    await restart('attribution settings changed while stopped: recomputing the attribution');
-  }
-  return stop;
 }
 
 /** The settings that differ from the defaults, in one comparable line per workspace. */

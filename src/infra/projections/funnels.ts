@@ -17,6 +17,7 @@ import {
 import type { ReadStore } from '../../projections/read-store';
 import type { Logger } from '../logger';
 import type { ChangeFeed } from './change-feed';
+import { watchPinnedInputs } from './pinned-inputs';
 import type { ProjectionManager } from './projection-manager';
 
 /** Reads the serving definitions read model through `collection` (logical → physical). */
@@ -37,39 +38,33 @@ export function funnelDefinitionsSource(
   };
 }
 
-/**
- * Starts a fresh funnel-results generation when definitions change, and once at start when
- * the serving generation pinned other definitions than the current ones (a change that
- * landed while the server was down). Returns a function that stops watching.
- */
-export async function watchFunnelDefinitions(options: {
+/** A fresh funnel-results generation whenever the definitions change. */
+export function watchFunnelDefinitions(options: {
   readonly manager: ProjectionManager;
   readonly readStore: ReadStore;
   readonly changeFeed: ChangeFeed;
   readonly logger: Logger;
 }): Promise<() => void> {
-  const { manager, readStore, changeFeed, logger } = options;
-  const restart = (why: string) =>
-    manager.rebuild(funnelResultsProjectionName, { restart: true }).then(
-      () => logger.info({ projection: funnelResultsProjectionName }, why),
-      (error: unknown) => logger.error({ err: error }, 'could not start recomputing the funnels'),
-    );
-  const stop = changeFeed.listen((batch) => {
-    if (batch.projection !== funnelDefinitionsProjectionName) return;
-    if (batch.changes.some((change) => change.collection === funnelDefinitionsCollection)) {
-      void restart('funnel definitions changed: recomputing the funnels from the log');
-    }
+  const { manager, readStore } = options;
+  return watchPinnedInputs({
+    ...options,
+    projection: funnelResultsProjectionName,
+    inputs: {
+      projection: funnelDefinitionsProjectionName,
+      collection: funnelDefinitionsCollection,
+    },
+    what: 'funnel definitions',
+    pinned: async () => {
+      const pin = await readStore
+        .collection<FunnelPinDocument>(manager.collection(funnelPinsCollection))
+        .findOne({ _id: 'definitions' });
+      return pin === null ? null : versionsKey(pin.funnels);
+    },
+    current: async () =>
+      versionsKey(
+        await funnelDefinitionsSource(readStore, (logical) => manager.collection(logical))(),
+      ),
   });
-  const pin = await readStore
-    .collection<FunnelPinDocument>(manager.collection(funnelPinsCollection))
-    .findOne({ _id: 'definitions' });
-  const current = await funnelDefinitionsSource(readStore, (logical) =>
-    manager.collection(logical),
-  )();
-  if (pin !== null && versionsKey(pin.funnels) !== versionsKey(current)) {
-    await restart('funnel definitions changed while stopped: recomputing the funnels');
-  }
-  return stop;
 }
 
 function versionsKey(
