@@ -40,7 +40,7 @@ import type {
   VariantMetricResult,
 } from '../../projections/experiments/experiment-results';
 import type { ExperimentDocument } from '../../projections/experiments/experiments.projection';
-import { PageInfo } from '../shared/page-info';
+import { nodesConnection, type NodesPage } from '../shared/page-info';
 
 /**
  * A GraphQL enum over one of the domain's value lists: the names in upper case with `_` for
@@ -450,17 +450,8 @@ export class Experiment {
   }
 }
 
-@ObjectType()
-export class ExperimentConnection {
-  @Field(() => [Experiment])
-  nodes!: Experiment[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const ExperimentConnection = nodesConnection(Experiment, 'ExperimentConnection');
+export type ExperimentConnection = NodesPage<Experiment>;
 
 @ObjectType()
 export class ExperimentCommandResult extends CommandResultFields {

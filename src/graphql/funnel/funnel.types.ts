@@ -25,7 +25,7 @@ import type {
 import { RebuildProgress } from '../admin/projection.types';
 import { conditionInput, PropertyFilter, PropertyFilterInput } from '../shared/conditions';
 import { CommandArgs, CommandResultFields } from '../shared/commands';
-import { PageInfo } from '../shared/page-info';
+import { nodesConnection, PageInfo, type NodesPage } from '../shared/page-info';
 
 export const FunnelOrder = {
   ORDERED: 'ordered',
@@ -278,17 +278,8 @@ export class Funnel {
   }
 }
 
-@ObjectType()
-export class FunnelConnection {
-  @Field(() => [Funnel])
-  nodes!: Funnel[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const FunnelConnection = nodesConnection(Funnel, 'FunnelConnection');
+export type FunnelConnection = NodesPage<Funnel>;
 
 @ObjectType()
 export class FunnelCommandResult extends CommandResultFields {
