@@ -10,6 +10,8 @@
  * or more apart, their hits 2 minutes apart) and its channel is the kind the generator chose.
  */
 import { gql } from 'graphql-request';
+import { markovAttribution } from '../../src/projections/attribution/markov';
+import type { PathCount } from '../../src/projections/attribution/paths';
 import { developmentWriteKeyAuthorization, random } from '../support/traffic';
 import { graphQLError, startTestServer, takeUntil, type TestServer, until } from './harness';
 
@@ -216,6 +218,94 @@ function expectedCredits(
   return { credits, total, unattributed };
 }
 
+interface ExpectedPaths {
+  /** Collapsed paths `a > b` with their counts. */
+  converting: Map<string, number>;
+  nonConverting: Map<string, number>;
+  touches: number;
+  timeMs: number;
+  conversions: number;
+}
+
+const collapse = (visits: readonly Visit[]) =>
+  visits.map(({ kind }) => kind).filter((kind, i, all) => i === 0 || all[i - 1] !== kind);
+
+/**
+ * The converting journeys of the orders in [FROM, TO] and the null journeys counted by `now`
+ * (ANALYTICS.md, and the README's rule where it is silent): unclaimed visits, oldest first,
+ * one null journey per lookback from its first visit, counted by the hour it expires in (its
+ * last visit + lookback) once that hour is over.
+ */
+function expectedPaths(people: readonly Person[], now: number, lookbackMs = 30 * DAY) {
+  const paths: ExpectedPaths = {
+    converting: new Map(),
+    nonConverting: new Map(),
+    touches: 0,
+    timeMs: 0,
+    conversions: 0,
+  };
+  const count = (map: Map<string, number>, visits: readonly Visit[]) => {
+    const key = collapse(visits).join(' > ');
+    map.set(key, (map.get(key) ?? 0) + 1);
+  };
+  const hourOver = Math.floor(now / HOUR) * HOUR;
+  for (const person of people) {
+    const claimed = new Set<Visit>();
+    for (const order of person.orders) {
+      const visits = journey(person, order, lookbackMs);
+      visits.forEach((visit) => claimed.add(visit));
+      if (visits.length === 0) continue;
+      paths.conversions += 1;
+      paths.touches += visits.length;
+      paths.timeMs += order.at - visits[0].at;
+      count(paths.converting, visits);
+    }
+    let current: Visit[] = [];
+    const close = () => {
+      const expiresAt = current.length > 0 ? current[current.length - 1].at + lookbackMs : 0;
+      if (current.length > 0 && expiresAt < hourOver && expiresAt >= DAY_0) {
+        count(paths.nonConverting, current);
+      }
+      current = [];
+    };
+    for (const visit of person.visits) {
+      if (claimed.has(visit)) continue;
+      if (current.length > 0 && visit.at - current[0].at > lookbackMs) close();
+      current.push(visit);
+    }
+    close();
+  }
+  return paths;
+}
+
+/** Shapley by channel sets: each converting journey's conversion split evenly over its channels. */
+function expectedShapley(paths: ExpectedPaths): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const [key, count] of paths.converting) {
+    const channels = new Set(key.split(' > '));
+    for (const channel of channels) {
+      values.set(channel, (values.get(channel) ?? 0) + count / channels.size);
+    }
+  }
+  return values;
+}
+
+/** The path counts as the Markov solver takes them. */
+function pathCounts(paths: ExpectedPaths): PathCount[] {
+  const counts = new Map<string, { conversions: number; nulls: number }>();
+  for (const [map, field] of [
+    [paths.converting, 'conversions'],
+    [paths.nonConverting, 'nulls'],
+  ] as const) {
+    for (const [key, count] of map) {
+      const row = counts.get(key) ?? { conversions: 0, nulls: 0 };
+      row[field] += count;
+      counts.set(key, row);
+    }
+  }
+  return [...counts].map(([key, row]) => ({ path: key.split(' > '), ...row }));
+}
+
 interface Revenue {
   currency: string;
   amount: number;
@@ -392,10 +482,25 @@ describe('attribution end to end', () => {
       // non-converting journeys may be listed with none).
       const credited = report.credits.filter(({ conversions }) => conversions > 1e-9);
       expect(credited.map(({ key }) => key).sort()).toEqual(channels);
-      if (model === 'MARKOV') {
-        expect(report.conversionProbability).toBeGreaterThan(0);
-        expect(report.conversionProbability).toBeLessThanOrEqual(1);
-        expect(report.credits.every(({ removalEffect }) => removalEffect !== null)).toBe(true);
+      const byKey = new Map(report.credits.map(({ key, conversions }) => [key, conversions]));
+      const paths = expectedPaths(people, Date.now());
+      if (model === 'SHAPLEY') {
+        // Shapley values from the channel sets of the converting journeys, computed here.
+        for (const [channel, value] of expectedShapley(paths)) {
+          expect(byKey.get(channel)).toBeCloseTo(value, 9);
+        }
+      } else {
+        // The chain solved (by the unit-tested solver) from path counts computed here: the
+        // read model's paths, nulls included, are what the live answer was solved from.
+        const solved = markovAttribution(pathCounts(paths));
+        expect(report.conversionProbability).toBeCloseTo(solved.conversionProbability, 9);
+        for (const { channel, conversions, removalEffect } of solved.channels) {
+          expect(byKey.get(channel) ?? 0).toBeCloseTo(conversions, 9);
+          expect(report.credits.find(({ key }) => key === channel)?.removalEffect ?? 0).toBeCloseTo(
+            removalEffect,
+            9,
+          );
+        }
       }
     }
   });
@@ -445,45 +550,10 @@ describe('attribution end to end', () => {
   });
 
   it('lists the converting and non-converting paths', async () => {
-    const lookbackMs = 30 * DAY;
-    const converting = new Map<string, number>();
-    const nonConverting = new Map<string, number>();
-    let touches = 0;
-    let timeMs = 0;
-    let conversions = 0;
-    const now = Date.now();
-    const collapse = (visits: readonly Visit[]) =>
-      visits.map(({ kind }) => kind).filter((kind, i, all) => i === 0 || all[i - 1] !== kind);
-    for (const person of people) {
-      const claimed = new Set<Visit>();
-      for (const order of person.orders) {
-        const visits = journey(person, order, lookbackMs);
-        visits.forEach((visit) => claimed.add(visit));
-        if (visits.length === 0) continue;
-        conversions += 1;
-        touches += visits.length;
-        timeMs += order.at - visits[0].at;
-        const key = collapse(visits).join(' > ');
-        converting.set(key, (converting.get(key) ?? 0) + 1);
-      }
-      // Unclaimed visits, oldest first, one null journey per lookback from its first visit;
-      // it counts once expired (its last visit + lookback), here by now.
-      let current: Visit[] = [];
-      const close = () => {
-        const expiresAt = current.length > 0 ? current[current.length - 1].at + lookbackMs : 0;
-        if (current.length > 0 && expiresAt <= now && expiresAt >= DAY_0) {
-          const key = collapse(current).join(' > ');
-          nonConverting.set(key, (nonConverting.get(key) ?? 0) + 1);
-        }
-        current = [];
-      };
-      for (const visit of person.visits) {
-        if (claimed.has(visit)) continue;
-        if (current.length > 0 && visit.at - current[0].at > lookbackMs) close();
-        current.push(visit);
-      }
-      close();
-    }
+    const { converting, nonConverting, touches, timeMs, conversions } = expectedPaths(
+      people,
+      Date.now(),
+    );
     const { conversionPaths } = await api().request<{
       conversionPaths: {
         recomputed: boolean;
@@ -544,7 +614,7 @@ describe('attribution end to end', () => {
       6,
     );
     expect(conversionPaths.unattributed.conversions).toBe(
-      expectedCredits(people, 'LINEAR', lookbackMs, 7 * DAY).unattributed,
+      expectedCredits(people, 'LINEAR', 30 * DAY, 7 * DAY).unattributed,
     );
   });
 
