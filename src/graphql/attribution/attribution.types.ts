@@ -220,11 +220,9 @@ export interface ReportSettings {
   readonly recomputed: boolean;
 }
 
-@ObjectType({ description: "One model's attribution of the conversions in a range." })
-export class AttributionReport {
-  @Field(() => AttributionModel, { description: 'The model.' })
-  model!: AttributionModelName;
-
+/** What every attribution answer says of the question it answers. */
+@ObjectType()
+class AttributionAnswer {
   @Field(() => AttributionGroupBy, { description: 'What touches are credited under.' })
   groupBy!: Grouping;
 
@@ -237,14 +235,26 @@ export class AttributionReport {
   @Field(() => Int, { description: 'The journey lookback used, in days.' })
   lookbackDays!: number;
 
-  @Field(() => Float, { description: "Time decay's half-life used, in days." })
-  halfLifeDays!: number;
-
   @Field({
     description:
       'True when answered by recomputing from the event log (settings other than the live read model’s).',
   })
   recomputed!: boolean;
+
+  /** The question's fields, from the settings it was answered with. */
+  protected static answering(settings: Omit<ReportSettings, 'halfLifeDays'>) {
+    const { grouping, from, to, lookbackDays, recomputed } = settings;
+    return { groupBy: grouping, from, to, lookbackDays, recomputed };
+  }
+}
+
+@ObjectType({ description: "One model's attribution of the conversions in a range." })
+export class AttributionReport extends AttributionAnswer {
+  @Field(() => AttributionModel, { description: 'The model.' })
+  model!: AttributionModelName;
+
+  @Field(() => Float, { description: "Time decay's half-life used, in days." })
+  halfLifeDays!: number;
 
   @Field(() => [AttributionCredit], { description: 'Most conversions first, then by key.' })
   credits!: AttributionCredit[];
@@ -269,13 +279,9 @@ export class AttributionReport {
   static of(report: ModelReport, settings: ReportSettings): AttributionReport {
     const attributed = report.total.conversions - report.unattributed.conversions;
     return Object.assign(new AttributionReport(), {
+      ...AttributionAnswer.answering(settings),
       model: report.model,
-      groupBy: settings.grouping,
-      from: settings.from,
-      to: settings.to,
-      lookbackDays: settings.lookbackDays,
       halfLifeDays: settings.halfLifeDays,
-      recomputed: settings.recomputed,
       credits: report.credits.map((credit) =>
         Object.assign(new AttributionCredit(), {
           key: credit.key,
@@ -351,22 +357,7 @@ export class ConversionPathRow {
 }
 
 @ObjectType({ description: 'The most common converting and non-converting paths of a range.' })
-export class ConversionPathsReport {
-  @Field(() => AttributionGroupBy, { description: 'What the steps of a path are.' })
-  groupBy!: Grouping;
-
-  @Field({ description: 'Start of the range (included).' })
-  from!: Date;
-
-  @Field({ description: 'End of the range (included).' })
-  to!: Date;
-
-  @Field(() => Int, { description: 'The journey lookback used, in days.' })
-  lookbackDays!: number;
-
-  @Field({ description: 'True when answered by recomputing from the event log.' })
-  recomputed!: boolean;
-
+export class ConversionPathsReport extends AttributionAnswer {
   @Field(() => [ConversionPathRow], {
     description: 'Top paths of converting journeys, most taken first.',
   })
@@ -374,7 +365,7 @@ export class ConversionPathsReport {
 
   @Field(() => [ConversionPathRow], {
     description:
-      'Top paths of non-converting (null) journeys that expired in the range (and by now), most taken first.',
+      'Top paths of non-converting (null) journeys, counted by the hour they expire in once it is over, most taken first.',
   })
   nonConverting!: ConversionPathRow[];
 
@@ -404,11 +395,7 @@ export class ConversionPathsReport {
 
   static of(report: PathsReport, settings: Omit<ReportSettings, 'halfLifeDays'>) {
     return Object.assign(new ConversionPathsReport(), {
-      groupBy: settings.grouping,
-      from: settings.from,
-      to: settings.to,
-      lookbackDays: settings.lookbackDays,
-      recomputed: settings.recomputed,
+      ...AttributionAnswer.answering(settings),
       converting: report.converting.map((row) => ConversionPathRow.from(row)),
       nonConverting: report.nonConverting.map((row) => ConversionPathRow.from(row)),
       conversions: report.conversions,
