@@ -572,6 +572,16 @@ describe('segment condition tree: memberOf cycles', () => {
     expect(rejection(member('b'), { lookupSegment }).reason).toBe('SEGMENT_CYCLE');
   });
 
+  it('given memberOf a static segment, then accepted, and the chain ends there', () => {
+    const lookupSegment: ParseOptions['lookupSegment'] = (id) =>
+      id === 'imported' ? 'static' : null;
+    const input = { kind: 'and', conditions: [isPro, member('imported')] };
+    expect(parseConditionTree(input, { segmentId: 'a', lookupSegment })).toEqual({
+      kind: 'and',
+      conditions: [parseConditionTree(isPro), { kind: 'memberOf', segmentId: 'imported' }],
+    });
+  });
+
   it('given a segment that does not exist, then UNKNOWN_SEGMENT', () => {
     expect(rejection(member('gone'), { segmentId: 'a', lookupSegment: stored({}) })).toEqual({
       field: 'segmentId',

@@ -33,8 +33,8 @@
  *   since either would put every contact we know nothing about in the segment.
  * - Size: every node counts towards the 200 (groups and `not` included), which also bounds
  *   the depth; a `performed` has at most 20 filters.
- * - `memberOf` cycles are followed through `lookupSegment` (stored trees, already valid);
- *   a segment that does not exist is refused (`UNKNOWN_SEGMENT`).
+ * - `memberOf` cycles are followed through `lookupSegment` (stored trees, already valid; a
+ *   static segment ends the chain); a segment that does not exist is refused (`UNKNOWN_SEGMENT`).
  */
 import {
   compileCondition,
@@ -175,9 +175,14 @@ export type IsMember = (segmentId: string) => boolean;
 export interface ParseOptions {
   /** The id of the segment being defined, so that a reference to itself is refused. */
   readonly segmentId?: string;
-  /** A stored segment's tree, or null when there is none; without it `memberOf` is not checked. */
-  readonly lookupSegment?: (segmentId: string) => ConditionNode | null;
+  /**
+   * A stored segment's tree, `'static'` for a static segment (it exists and references
+   * nothing), or null when there is none; without it `memberOf` is not checked.
+   */
+  readonly lookupSegment?: StoredSegmentLookup;
 }
+
+export type StoredSegmentLookup = (segmentId: string) => ConditionNode | 'static' | null;
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -541,7 +546,7 @@ export function isNegation(node: ConditionNode): boolean {
 function assertNoCycle(
   tree: ConditionNode,
   segmentId: string | undefined,
-  lookupSegment: (segmentId: string) => ConditionNode | null,
+  lookupSegment: StoredSegmentLookup,
 ): void {
   const finished = new Set<string>();
   const visit = (referenced: string, chain: readonly string[], field: string): void => {
@@ -558,8 +563,11 @@ function assertNoCycle(
     if (stored === null) {
       throw new ValidationError(field, `segment ${referenced} does not exist`, 'UNKNOWN_SEGMENT');
     }
-    for (const next of memberships(stored, ''))
-      visit(next.segmentId, [...chain, referenced], field);
+    // A static segment's members are listed by hand, so no chain goes on through it.
+    if (stored !== 'static') {
+      for (const next of memberships(stored, ''))
+        visit(next.segmentId, [...chain, referenced], field);
+    }
     finished.add(referenced);
   };
   for (const { segmentId: referenced, field } of memberships(tree, ''))
