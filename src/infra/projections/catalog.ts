@@ -14,9 +14,11 @@ import {
   type FunnelDefinitionsSource,
 } from '../../projections/funnels/funnels.projection';
 import type { Projection } from '../../projections/projection';
+import { segmentsProjection } from '../../projections/segments/segments.projection';
 import { experimentDecider, experimentStreamId } from '../../domain/experiment';
 import { CommandHandler } from '../commands/command-handler';
 import { watchAutoStop } from '../experiments/auto-stop';
+import { watchSegmentClock } from '../segments/segment-clock';
 import { attributionSettingsSource, watchAttributionSettings } from './attribution-settings';
 import { funnelDefinitionsSource, watchFunnelDefinitions } from './funnels';
 import { ProjectionManager, type ProjectionManagerOptions } from './projection-manager';
@@ -46,6 +48,7 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
     createAttributionProjection(
       inputs.attributionSettings && { settingsSource: inputs.attributionSettings },
     ),
+    segmentsProjection,
   ];
 }
 
@@ -63,8 +66,8 @@ export const projectionDeclarations: readonly Projection[] = createProjections({
 /**
  * The projection manager of every projection, with what they need from where they run: the
  * funnel definitions and attribution settings read from the serving read models, a fresh
- * funnel-results or attribution generation whenever those change, and the experiments'
- * auto-stop policy after their batches.
+ * funnel-results or attribution generation whenever those change, the experiments'
+ * auto-stop policy after their batches, and the segment scheduler's clock ticks.
  */
 export function createProjectionManager(
   options: Omit<ProjectionManagerOptions, 'projections' | 'watchers'>,
@@ -84,6 +87,15 @@ export function createProjectionManager(
     watchers: [
       (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
       (running) => watchAttributionSettings({ manager: running, readStore, changeFeed, logger }),
+      (running) =>
+        watchSegmentClock({
+          manager: running,
+          readStore,
+          eventStore,
+          changeFeed,
+          logger,
+          ...(options.now && { now: options.now }),
+        }),
       (running) =>
         watchAutoStop({
           manager: running,

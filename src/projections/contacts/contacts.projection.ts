@@ -26,7 +26,7 @@ import {
 } from '../../domain/tracking/tracking.events';
 import { BatchDocuments } from '../batch-documents';
 import { joinedIdentity, survivingSide } from '../identity/joins';
-import type { Projection, ProjectionSession } from '../projection';
+import type { Projection } from '../projection';
 import {
   contactDocumentId,
   hasIdentity,
@@ -69,13 +69,25 @@ export const contactsProjection: Projection = {
     [contactIdentitiesCollection]: [['workspaceId', 'contactId']],
   },
   async project(events, session) {
-    const identities = new IdentityMap(session);
+    const documents = new BatchDocuments(session);
+    const identities = new IdentityMap(documents, contactsReadModel);
     for (const recorded of events) {
       const event = trackingEvent(recorded);
-      if (event !== null) await projectEvent(recorded, event, identities);
+      if (event !== null) await applyContactEvent(recorded, event, identities);
     }
-    identities.flush();
+    documents.flush();
   },
+};
+
+/** The collections a read model keeps its profiles and identity map in. */
+export interface ContactCollections {
+  readonly contacts: string;
+  readonly identities: string;
+}
+
+const contactsReadModel: ContactCollections = {
+  contacts: contactsCollection,
+  identities: contactIdentitiesCollection,
 };
 
 /** The tracking event a recorded one is, or null for any other type. */
@@ -86,15 +98,40 @@ export function trackingEvent(recorded: RecordedEvent): TrackingEvent | null {
     : null;
 }
 
-async function projectEvent(
+/** What one tracked event did to the profiles. */
+export interface ContactApplied<C extends ContactDocument> {
+  /** The profile before the event (a new, empty one when the person is new). */
+  readonly before: C;
+  /** The profile after it, saved: the kept one when two profiles merged. */
+  readonly contact: C;
+  /** The profile merged into `contact` and deleted, if the event joined two people. */
+  readonly absorbed: C | null;
+  /** The person had no profile before this event. */
+  readonly isNew: boolean;
+}
+
+/**
+ * Applies one tracked event to the profiles and the identity map: the person's profile, and
+ * two profiles merged into one when the event says they are one person. Null when the event
+ * was applied before (its position is not past the profile's). Read models that keep more
+ * than the profile (segments) extend the document; extra fields survive, the kept side's.
+ */
+export async function applyContactEvent<C extends ContactDocument>(
   recorded: RecordedEvent,
   event: TrackingEvent,
   identities: IdentityMap,
-): Promise<void> {
+): Promise<ContactApplied<C> | null> {
   const { workspaceId } = recorded.metadata;
   const identity = primaryIdentity(event.data);
   const loaded = await identities.contactOf(workspaceId, identity);
-  if (loaded.stored && recorded.position <= BigInt(loaded.contact.position)) return;
+  if (loaded.stored && recorded.position <= BigInt(loaded.contact.position)) return null;
+  const before = loaded.contact as C;
+  const saved = (contact: ContactDocument, absorbed: ContactDocument | null = null) => ({
+    before,
+    contact: contact as C,
+    absorbed: absorbed as C | null,
+    isNew: !loaded.stored,
+  });
 
   const kind: IdentityKind = event.data.userId === null ? 'anonymous' : 'user';
   let contact = recordEvent(withIdentity(loaded.contact, identity, kind), event, recorded.position);
@@ -103,14 +140,14 @@ async function projectEvent(
   const joined = joinedIdentity(event);
   if (joined === null || hasIdentity(contact, joined)) {
     identities.save(contact);
-    return;
+    return saved(contact);
   }
   const other = await identities.contactOf(workspaceId, joined);
   if (!other.stored) {
     contact = withIdentity(contact, joined, 'anonymous');
     identities.register(contact, [joined]);
     identities.save(contact);
-    return;
+    return saved(contact);
   }
   const side = survivingSide(
     event.type,
@@ -120,26 +157,27 @@ async function projectEvent(
   if (side === 'none') {
     // A shared device: this anonymous id already belongs to another known person.
     identities.save(contact);
-    return;
+    return saved(contact);
   }
   const [kept, absorbed] = side === 'other' ? [other.contact, contact] : [contact, other.contact];
   const merged = mergeContacts(kept, absorbed);
   if (absorbed === other.contact || loaded.stored) identities.remove(absorbed);
   identities.register(merged, identitiesOf(absorbed));
   identities.save(merged);
+  return saved(merged, absorbed);
 }
 
 /**
- * The identity map and profiles as one batch sees them: each document is read once, evolved
- * in memory event by event, and written once by `flush` (a profile's arrays would otherwise
- * be copied and re-serialised for every event). Documents are never mutated in place.
+ * The identity map and profiles as one batch sees them, through the batch's documents: each
+ * document is read once, evolved in memory event by event, and written once when the batch
+ * flushes (a profile's arrays would otherwise be copied and re-serialised for every event).
+ * Documents are never mutated in place.
  */
-class IdentityMap {
-  private readonly documents: BatchDocuments;
-
-  constructor(session: ProjectionSession) {
-    this.documents = new BatchDocuments(session);
-  }
+export class IdentityMap {
+  constructor(
+    private readonly documents: BatchDocuments,
+    private readonly collections: ContactCollections,
+  ) {}
 
   /** The profile an identity belongs to, or a new one named after it. */
   async contactOf(
@@ -147,14 +185,14 @@ class IdentityMap {
     identity: string,
   ): Promise<{ contact: ContactDocument; stored: boolean }> {
     const mapped = await this.documents.get<ContactIdentityDocument>(
-      contactIdentitiesCollection,
+      this.collections.identities,
       identityDocumentId(workspaceId, identity),
     );
     // Every profile's own id is in the map (registered with its first event, re-pointed only
     // when the profile is absorbed and deleted), so an unmapped identity has no profile yet.
     if (mapped === null) return { contact: newContact(workspaceId, identity), stored: false };
     const contact = await this.documents.get<ContactDocument>(
-      contactsCollection,
+      this.collections.contacts,
       contactDocumentId(workspaceId, mapped.contactId),
     );
     return contact === null
@@ -173,20 +211,15 @@ class IdentityMap {
         kind: contact.userIds.includes(identity) ? 'user' : 'anonymous',
         contactId: contact.contactId,
       };
-      this.documents.set(contactIdentitiesCollection, document);
+      this.documents.set(this.collections.identities, document);
     }
   }
 
   save(contact: ContactDocument): void {
-    this.documents.set(contactsCollection, contact);
+    this.documents.set(this.collections.contacts, contact);
   }
 
   remove(contact: ContactDocument): void {
-    this.documents.delete(contactsCollection, contact._id);
-  }
-
-  /** Hands the batch's final identity documents and profiles to the session. */
-  flush(): void {
-    this.documents.flush();
+    this.documents.delete(this.collections.contacts, contact._id);
   }
 }

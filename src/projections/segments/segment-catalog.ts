@@ -1,0 +1,140 @@
+/**
+ * One workspace's segments as a projection batch works on them: the catalog document, and the
+ * indexes built from it that say which segments a change to a contact can affect (by the
+ * traits, event names and other facts their conditions read) and in which order to evaluate
+ * them (a segment after the segments it reads).
+ */
+import type { SegmentReads } from '../../domain/segment/condition-tree';
+import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
+
+export class WorkingCatalog {
+  readonly segments: Map<string, SegmentEntry>;
+  contacts: number;
+  directoryChunks: number;
+  readonly scheduledHours: Set<number>;
+  tickedAt: number | null;
+
+  /** Active segments in evaluation order. */
+  private order: readonly string[] = [];
+  private readonly byEvent = new Map<string, string[]>();
+  private readonly byTrait = new Map<string, string[]>();
+  private readonly dependents = new Map<string, string[]>();
+  private readonly byFact = { revenue: [] as string[], conversions: [] as string[], lastSeen: [] as string[] };
+  private dynamic: string[] = [];
+
+  constructor(
+    readonly workspaceId: string,
+    document: SegmentCatalogDocument | null,
+  ) {
+    this.segments = new Map(document?.segments.map((entry) => [entry.segmentId, entry]) ?? []);
+    this.contacts = document?.contacts ?? 0;
+    this.directoryChunks = document?.directoryChunks ?? 0;
+    this.scheduledHours = new Set(document?.scheduledHours ?? []);
+    this.tickedAt = document?.tickedAt ?? null;
+    this.reindex();
+  }
+
+  get(segmentId: string): SegmentEntry | undefined {
+    return this.segments.get(segmentId);
+  }
+
+  set(entry: SegmentEntry, { definitionChanged }: { definitionChanged: boolean }): void {
+    this.segments.set(entry.segmentId, entry);
+    if (definitionChanged) this.reindex();
+  }
+
+  /** Active segments in evaluation order. */
+  activeInOrder(): readonly string[] {
+    return this.order;
+  }
+
+  activeDynamic(): readonly string[] {
+    return this.dynamic;
+  }
+
+  /** Active dynamic segments whose answer may change when these facts of a contact change. */
+  affectedBy(change: {
+    readonly events: readonly string[];
+    readonly traits: readonly string[];
+    readonly revenue: boolean;
+    readonly conversions: boolean;
+    readonly lastSeen: boolean;
+  }): Set<string> {
+    const affected = new Set<string>();
+    const add = (ids: readonly string[] | undefined) => ids?.forEach((id) => affected.add(id));
+    change.events.forEach((name) => add(this.byEvent.get(name)));
+    change.traits.forEach((name) => add(this.byTrait.get(name)));
+    if (change.revenue) add(this.byFact.revenue);
+    if (change.conversions) add(this.byFact.conversions);
+    if (change.lastSeen) add(this.byFact.lastSeen);
+    return affected;
+  }
+
+  /** Active dynamic segments that read membership of this one. */
+  dependentsOf(segmentId: string): readonly string[] {
+    return this.dependents.get(segmentId) ?? [];
+  }
+
+  toDocument(nextDueAt: number | null): SegmentCatalogDocument {
+    return {
+      _id: this.workspaceId,
+      workspaceId: this.workspaceId,
+      segments: this.order
+        .concat([...this.segments.keys()].filter((id) => !this.order.includes(id)))
+        .map((id) => this.segments.get(id)!),
+      contacts: this.contacts,
+      directoryChunks: this.directoryChunks,
+      scheduledHours: [...this.scheduledHours].sort((a, b) => a - b),
+      nextDueAt,
+      tickedAt: this.tickedAt,
+    };
+  }
+
+  private reindex(): void {
+    this.byEvent.clear();
+    this.byTrait.clear();
+    this.dependents.clear();
+    this.byFact.revenue = [];
+    this.byFact.conversions = [];
+    this.byFact.lastSeen = [];
+    const active = [...this.segments.values()].filter((entry) => entry.status === 'active');
+    this.order = evaluationOrder(active);
+    this.dynamic = this.order.filter((id) => this.segments.get(id)!.reads !== null);
+    for (const id of this.dynamic) {
+      const reads = this.segments.get(id)!.reads as SegmentReads;
+      reads.events.forEach((name) => push(this.byEvent, name, id));
+      reads.traits.forEach((name) => push(this.byTrait, name, id));
+      reads.segments.forEach((referenced) => push(this.dependents, referenced, id));
+      if (reads.revenue) this.byFact.revenue.push(id);
+      if (reads.conversions) this.byFact.conversions.push(id);
+      if (reads.lastSeen) this.byFact.lastSeen.push(id);
+    }
+  }
+}
+
+/** Depth-first: every segment after the segments it reads (validation rejected cycles). */
+function evaluationOrder(entries: readonly SegmentEntry[]): string[] {
+  const byId = new Map(entries.map((entry) => [entry.segmentId, entry]));
+  const ordered: string[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const place = (id: string): void => {
+    const entry = byId.get(id);
+    if (entry === undefined || placed.has(id) || visiting.has(id)) return;
+    visiting.add(id);
+    entry.reads?.segments.forEach(place);
+    visiting.delete(id);
+    placed.add(id);
+    ordered.push(id);
+  };
+  [...entries]
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.segmentId.localeCompare(b.segmentId))
+    .forEach((entry) => place(entry.segmentId));
+  return ordered;
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
