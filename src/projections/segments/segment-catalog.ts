@@ -5,13 +5,14 @@
  * them (a segment after the segments it reads).
  */
 import type { SegmentReads } from '../../domain/segment/condition-tree';
-import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
+import type { ScheduledHour, SegmentCatalogDocument, SegmentEntry } from './segment-documents';
 
 export class WorkingCatalog {
   readonly segments: Map<string, SegmentEntry>;
   contacts: number;
   directoryChunks: number;
-  readonly scheduledHours: Set<number>;
+  /** By hour. */
+  readonly schedule: Map<number, ScheduledHour>;
   tickedAt: number | null;
 
   /** Active segments in evaluation order. */
@@ -19,7 +20,11 @@ export class WorkingCatalog {
   private readonly byEvent = new Map<string, string[]>();
   private readonly byTrait = new Map<string, string[]>();
   private readonly dependents = new Map<string, string[]>();
-  private readonly byFact = { revenue: [] as string[], conversions: [] as string[], lastSeen: [] as string[] };
+  private readonly byFact = {
+    revenue: [] as string[],
+    conversions: [] as string[],
+    lastSeen: [] as string[],
+  };
   private dynamic: string[] = [];
 
   constructor(
@@ -29,7 +34,7 @@ export class WorkingCatalog {
     this.segments = new Map(document?.segments.map((entry) => [entry.segmentId, entry]) ?? []);
     this.contacts = document?.contacts ?? 0;
     this.directoryChunks = document?.directoryChunks ?? 0;
-    this.scheduledHours = new Set(document?.scheduledHours ?? []);
+    this.schedule = new Map(document?.schedule.map((hour) => [hour.hour, hour]) ?? []);
     this.tickedAt = document?.tickedAt ?? null;
     this.reindex();
   }
@@ -75,7 +80,17 @@ export class WorkingCatalog {
     return this.dependents.get(segmentId) ?? [];
   }
 
-  toDocument(nextDueAt: number | null): SegmentCatalogDocument {
+  /** The earliest scheduled check, null when none is. */
+  nextDueAt(): number | null {
+    let earliest: number | null = null;
+    for (const { earliest: at } of this.schedule.values()) {
+      if (earliest === null || at < earliest) earliest = at;
+    }
+    return earliest;
+  }
+
+  toDocument(): SegmentCatalogDocument {
+    const nextDueAt = this.nextDueAt();
     return {
       _id: this.workspaceId,
       workspaceId: this.workspaceId,
@@ -84,7 +99,7 @@ export class WorkingCatalog {
         .map((id) => this.segments.get(id)!),
       contacts: this.contacts,
       directoryChunks: this.directoryChunks,
-      scheduledHours: [...this.scheduledHours].sort((a, b) => a - b),
+      schedule: [...this.schedule.values()].sort((a, b) => a.hour - b.hour),
       nextDueAt,
       tickedAt: this.tickedAt,
     };
@@ -128,7 +143,9 @@ function evaluationOrder(entries: readonly SegmentEntry[]): string[] {
     ordered.push(id);
   };
   [...entries]
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.segmentId.localeCompare(b.segmentId))
+    .sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.segmentId.localeCompare(b.segmentId),
+    )
     .forEach((entry) => place(entry.segmentId));
   return ordered;
 }

@@ -60,13 +60,21 @@ export type SegmentCatalogDocument = {
   /** Contacts in the directory, and its number of chunks. */
   readonly contacts: number;
   readonly directoryChunks: number;
-  /** Hour indexes (ms / 3,600,000) of schedule documents not yet processed, ascending. */
-  readonly scheduledHours: readonly number[];
+  /** The hours (ms / 3,600,000) with scheduled checks: their chunk documents and earliest check. */
+  readonly schedule: readonly ScheduledHour[];
   /** Earliest instant (ms) something is scheduled, null when nothing is. */
   readonly nextDueAt: number | null;
   /** The instant of the latest clock tick handled (ms), null before the first. */
   readonly tickedAt: number | null;
 };
+
+export interface ScheduledHour {
+  readonly hour: number;
+  /** Chunk documents `${workspaceId}:${hour}:${n}` for n below this. */
+  readonly chunks: number;
+  /** ms. */
+  readonly earliest: number;
+}
 
 /** A behavioural event as segments read it (`$pageview` for page calls). */
 export interface SegmentContactEvent {
@@ -99,6 +107,13 @@ export type SegmentMembershipDocument = {
   readonly changes: number;
   /** When time alone may change the answer next (ms), null when it cannot. */
   readonly nextCheckAt: number | null;
+  /**
+   * The instant of the one scheduled check that will look at this membership (ms), null when
+   * none is. It is never later than `nextCheckAt`: when a new event moves `nextCheckAt` later
+   * (a window sliding with each event), the check stays and, when it comes, re-arms itself at
+   * the new instant; so each membership has at most one check waiting.
+   */
+  readonly wakeAt: number | null;
 };
 
 export type SegmentChangeKind = 'entered' | 'left';
@@ -152,14 +167,21 @@ export interface ScheduledCheck {
   readonly at: number;
 }
 
-/** Per workspace and UTC hour: the re-evaluations due in it (stale ones are skipped). */
+/**
+ * Per workspace and UTC hour, in append-only chunks of at most `scheduleChunkSize`: the checks
+ * due in it. A batch adds its checks to the last chunk or new ones, so it never rewrites a large
+ * document; a check whose membership was re-armed meanwhile (`wakeAt` differs) is skipped.
+ */
 export type SegmentScheduleDocument = {
-  /** `${workspaceId}:${hour}`. */
+  /** `${workspaceId}:${hour}:${chunk}`. */
   readonly _id: string;
   readonly workspaceId: string;
   readonly hour: number;
+  readonly chunk: number;
   readonly checks: readonly ScheduledCheck[];
 };
+
+export const scheduleChunkSize = 1_000;
 
 /** Every contact of a workspace, in chunks, so a back-fill can walk them without a scan. */
 export type SegmentDirectoryDocument = {

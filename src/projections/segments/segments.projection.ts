@@ -43,12 +43,7 @@ import { BatchDocuments } from '../batch-documents';
 import { applyContactEvent, IdentityMap, trackingEvent } from '../contacts/contacts.projection';
 import type { Projection } from '../projection';
 import { WorkingCatalog } from './segment-catalog';
-import {
-  mergeEvents,
-  segmentContactOf,
-  segmentEventOf,
-  withEvent,
-} from './segment-contact';
+import { mergeEvents, segmentContactOf, segmentEventOf, withEvent } from './segment-contact';
 import {
   catalogId,
   directoryChunkSize,
@@ -68,6 +63,9 @@ import {
   type SegmentDirectoryDocument,
   type SegmentEntry,
   type SegmentMembershipDocument,
+  scheduleChunkSize,
+  type ScheduledCheck,
+  type ScheduledHour,
   type SegmentScheduleDocument,
   type SegmentSizeDocument,
 } from './segment-documents';
@@ -156,7 +154,8 @@ class SegmentsBatch {
   async finish(): Promise<void> {
     await this.flushSizes();
     for (const catalog of this.catalogs.values()) {
-      this.documents.set(segmentCatalogCollection, catalog.toDocument(await this.nextDue(catalog)));
+      await this.flushChecks(catalog);
+      this.documents.set(segmentCatalogCollection, catalog.toDocument());
     }
     this.documents.flush();
   }
@@ -225,7 +224,14 @@ class SegmentsBatch {
     if (candidates.size === 0) return;
     await this.catchUp(catalog, contactId, previous, candidates, now, position);
     await this.evaluate(
-      { catalog, contactId, contact, now, position, cause: { kind: 'conditions', before: previous } },
+      {
+        catalog,
+        contactId,
+        contact,
+        now,
+        position,
+        cause: { kind: 'conditions', before: previous },
+      },
       candidates,
     );
   }
@@ -262,11 +268,12 @@ class SegmentsBatch {
   ): Promise<void> {
     for (const segmentId of catalog.activeInOrder()) {
       const entry = catalog.get(segmentId)!;
-      const absorbed = await this.membership(catalog.workspaceId, segmentId, absorbedId);
-      if (absorbed.nextCheckAt !== null) this.save({ ...absorbed, nextCheckAt: null });
+      const stored = await this.membership(catalog.workspaceId, segmentId, absorbedId);
+      const absorbed = { ...stored, nextCheckAt: null, wakeAt: null };
+      if (stored.nextCheckAt !== null || stored.wakeAt !== null) this.save(absorbed);
       if (!absorbed.member) continue;
       const reason = plainReason('merge', `left: merged into contact ${keptId}`);
-      this.record(catalog, entry, { ...absorbed, nextCheckAt: null }, false, now, reason, position);
+      this.record(catalog, entry, absorbed, false, now, reason, position);
       if (entry.kind !== 'static') continue;
       const kept = await this.membership(catalog.workspaceId, segmentId, keptId);
       if (!kept.member) {
@@ -337,10 +344,14 @@ class SegmentsBatch {
         catalog.dependentsOf(segmentId).forEach((dependent) => candidates.add(dependent));
       }
       const next = nextChange(tree, contact, now, isMember);
-      if (next !== membership.nextCheckAt) {
+      const rearm = next !== null && (membership.wakeAt === null || next < membership.wakeAt);
+      if (next !== membership.nextCheckAt || rearm) {
         membership = { ...membership, nextCheckAt: next };
+        if (rearm) {
+          this.schedule(catalog, { segmentId, contactId, at: next });
+          membership = { ...membership, wakeAt: next };
+        }
         standing.set(segmentId, membership);
-        if (next !== null) await this.schedule(catalog, segmentId, contactId, next);
         this.save(membership);
       }
     }
@@ -402,53 +413,72 @@ class SegmentsBatch {
   /** Every check due by `until`, in time order, each at its own instant. */
   private async dueChecks(catalog: WorkingCatalog, until: number, position: bigint): Promise<void> {
     const { workspaceId } = catalog;
-    const hours = [...catalog.scheduledHours]
-      .filter((hour) => hour * hourMillis <= until)
-      .sort((a, b) => a - b);
-    for (const hour of hours) {
-      const id = `${workspaceId}:${hour}`;
-      const document = await this.documents.get<SegmentScheduleDocument>(
-        segmentScheduleCollection,
-        id,
-      );
-      const checks = [...(document?.checks ?? [])].sort((a, b) => a.at - b.at);
-      const due = checks.filter((check) => check.at <= until);
-      const later = checks.filter((check) => check.at > until);
-      for (const check of due) {
-        const membership = await this.membership(workspaceId, check.segmentId, check.contactId);
-        // A check is stale once the contact was evaluated again and rescheduled.
-        if (membership.nextCheckAt !== check.at) continue;
-        const profile = await this.documents.get<SegmentContactDocument>(
-          segmentContactsCollection,
-          segmentContactId(workspaceId, check.contactId),
-        );
-        if (profile === null) continue;
-        await this.evaluate(
-          {
-            catalog,
-            contactId: check.contactId,
-            contact: segmentContactOf(profile),
-            now: check.at,
-            position,
-            cause: { kind: 'time' },
-          },
-          new Set([check.segmentId]),
-        );
+    // Checks that due checks schedule may be due by `until` too: taken until none is left.
+    for (;;) {
+      let due: ScheduledHour | null = null;
+      for (const scheduled of catalog.schedule.values()) {
+        if (scheduled.earliest <= until && (due === null || scheduled.hour < due.hour)) {
+          due = scheduled;
+        }
       }
-      // Checks scheduled while these ran went into their own hour documents.
-      const current = await this.documents.get<SegmentScheduleDocument>(
-        segmentScheduleCollection,
-        id,
-      );
-      const added = (current?.checks ?? []).slice(document?.checks.length ?? 0);
-      const remaining = [...later, ...added];
-      if (remaining.length === 0) {
+      if (due === null) return;
+      const { hour, chunks } = due;
+      const checks = this.takePendingChecks(workspaceId, hour);
+      for (let chunk = 0; chunk < chunks; chunk += 1) {
+        const id = `${workspaceId}:${hour}:${chunk}`;
+        const document = await this.documents.get<SegmentScheduleDocument>(
+          segmentScheduleCollection,
+          id,
+        );
+        checks.push(...(document?.checks ?? []));
         this.documents.delete(segmentScheduleCollection, id);
-        catalog.scheduledHours.delete(hour);
-      } else {
-        this.documents.set(segmentScheduleCollection, { _id: id, workspaceId, hour, checks: remaining });
+      }
+      catalog.schedule.delete(hour);
+      checks.sort((a, b) => a.at - b.at);
+      for (const check of checks) {
+        if (check.at > until) this.schedule(catalog, check);
+        else await this.wake(catalog, check, until, position);
       }
     }
+  }
+
+  /**
+   * A check comes due: the membership's overdue instants are evaluated, each at its own
+   * instant, and the next one is scheduled. A check the membership no longer waits for
+   * (re-armed earlier, or gone) does nothing.
+   */
+  private async wake(
+    catalog: WorkingCatalog,
+    check: ScheduledCheck,
+    until: number,
+    position: bigint,
+  ): Promise<void> {
+    const { workspaceId } = catalog;
+    const { segmentId, contactId } = check;
+    const stored = await this.membership(workspaceId, segmentId, contactId);
+    if (stored.wakeAt !== check.at) return;
+    const entry = catalog.get(segmentId);
+    this.save({ ...stored, wakeAt: null });
+    if (entry === undefined || entry.status !== 'active' || stored.nextCheckAt === null) return;
+    if (stored.nextCheckAt > until) {
+      this.schedule(catalog, { segmentId, contactId, at: stored.nextCheckAt });
+      this.save({ ...stored, wakeAt: stored.nextCheckAt });
+      return;
+    }
+    const profile = await this.documents.get<SegmentContactDocument>(
+      segmentContactsCollection,
+      segmentContactId(workspaceId, contactId),
+    );
+    // A contact absorbed by a merge has no profile of its own any more.
+    if (profile === null) return;
+    await this.catchUp(
+      catalog,
+      contactId,
+      segmentContactOf(profile),
+      new Set([segmentId]),
+      until,
+      position,
+    );
   }
 
   /** Advances the workspace's unfinished back-fills by up to `backfillStep` contacts. */
@@ -593,7 +623,7 @@ class SegmentsBatch {
               {
                 catalog,
                 contactId,
-                  contact: segmentContactOf(profile),
+                contact: segmentContactOf(profile),
                 now,
                 position,
                 cause: { kind: 'conditions', before: segmentContactOf(profile) },
@@ -657,6 +687,7 @@ class SegmentsBatch {
         leftAt: null,
         changes: 0,
         nextCheckAt: null,
+        wakeAt: null,
       }
     );
   }
@@ -735,35 +766,79 @@ class SegmentsBatch {
     size: number;
   }[] = [];
 
-  private async schedule(
-    catalog: WorkingCatalog,
-    segmentId: string,
-    contactId: string,
-    at: number,
-  ): Promise<void> {
-    const { workspaceId } = catalog;
-    const hour = Math.floor(at / hourMillis);
-    const id = `${workspaceId}:${hour}`;
-    const document = await this.documents.get<SegmentScheduleDocument>(segmentScheduleCollection, id);
-    this.documents.set(segmentScheduleCollection, {
-      _id: id,
-      workspaceId,
+  /** Schedules a check; the batch's checks are written in chunks when it finishes. */
+  private schedule(catalog: WorkingCatalog, check: ScheduledCheck): void {
+    const hour = Math.floor(check.at / hourMillis);
+    let pending = this.pendingChecks.get(catalog.workspaceId);
+    if (pending === undefined) {
+      pending = new Map();
+      this.pendingChecks.set(catalog.workspaceId, pending);
+    }
+    const checks = pending.get(hour);
+    if (checks) checks.push(check);
+    else pending.set(hour, [check]);
+    const scheduled = catalog.schedule.get(hour);
+    catalog.schedule.set(hour, {
       hour,
-      checks: [...(document?.checks ?? []), { segmentId, contactId, at }],
-    } satisfies SegmentScheduleDocument);
-    catalog.scheduledHours.add(hour);
+      chunks: scheduled?.chunks ?? 0,
+      earliest: Math.min(scheduled?.earliest ?? Infinity, check.at),
+    });
   }
 
-  /** The earliest scheduled check (possibly a stale one, which a tick skips). */
-  private async nextDue(catalog: WorkingCatalog): Promise<number | null> {
-    const first = Math.min(...catalog.scheduledHours);
-    if (!Number.isFinite(first)) return null;
-    const document = await this.documents.get<SegmentScheduleDocument>(
-      segmentScheduleCollection,
-      `${catalog.workspaceId}:${first}`,
-    );
-    const instants = (document?.checks ?? []).map((check) => check.at);
-    return instants.length === 0 ? first * hourMillis : Math.min(...instants);
+  private readonly pendingChecks = new Map<string, Map<number, ScheduledCheck[]>>();
+
+  private takePendingChecks(workspaceId: string, hour: number): ScheduledCheck[] {
+    const pending = this.pendingChecks.get(workspaceId);
+    const checks = pending?.get(hour) ?? [];
+    pending?.delete(hour);
+    return checks;
+  }
+
+  /** Appends the batch's checks to each hour's last chunk and new ones. */
+  private async flushChecks(catalog: WorkingCatalog): Promise<void> {
+    const { workspaceId } = catalog;
+    const pending = this.pendingChecks.get(workspaceId);
+    if (pending === undefined) return;
+    this.pendingChecks.delete(workspaceId);
+    for (const [hour, checks] of pending) {
+      const scheduled = catalog.schedule.get(hour)!;
+      let chunk = scheduled.chunks - 1;
+      let entries: ScheduledCheck[] = [];
+      if (chunk >= 0) {
+        const last = await this.documents.get<SegmentScheduleDocument>(
+          segmentScheduleCollection,
+          `${workspaceId}:${hour}:${chunk}`,
+        );
+        entries = [...(last?.checks ?? [])];
+      } else {
+        chunk = 0;
+      }
+      for (const check of checks) {
+        if (entries.length >= scheduleChunkSize) {
+          this.writeChunk(workspaceId, hour, chunk, entries);
+          chunk += 1;
+          entries = [];
+        }
+        entries.push(check);
+      }
+      this.writeChunk(workspaceId, hour, chunk, entries);
+      catalog.schedule.set(hour, { ...scheduled, chunks: chunk + 1 });
+    }
+  }
+
+  private writeChunk(
+    workspaceId: string,
+    hour: number,
+    chunk: number,
+    checks: readonly ScheduledCheck[],
+  ): void {
+    this.documents.set(segmentScheduleCollection, {
+      _id: `${workspaceId}:${hour}:${chunk}`,
+      workspaceId,
+      hour,
+      chunk,
+      checks,
+    } satisfies SegmentScheduleDocument);
   }
 
   private async flushSizes(): Promise<void> {
@@ -787,8 +862,5 @@ class SegmentsBatch {
 function changedTraits(before: JsonObject, after: JsonObject): string[] {
   if (before === after) return [];
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...names].filter(
-    (name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]),
-  );
+  return [...names].filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
 }
-
