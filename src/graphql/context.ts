@@ -9,6 +9,7 @@ import type { CampaignState } from '../domain/campaign';
 import type { ExperimentCommand, ExperimentState } from '../domain/experiment';
 import type { ExperimentExposed } from '../domain/experiment/exposure.events';
 import type { FunnelCommand, FunnelDefinition } from '../domain/funnel';
+import type { SegmentCommand, SegmentState } from '../domain/segment';
 import type {
   AttributionCollection,
   AttributionReports,
@@ -18,6 +19,7 @@ import type { StartRange } from '../projections/funnels/funnel-events';
 import type { FunnelPersonDocument } from '../projections/funnels/funnels.projection';
 import type { RecordedEvent } from '../domain/shared/events';
 import type { CampaignDocument } from '../projections/campaigns/campaigns.projection';
+import type { ContactDocument } from '../projections/contacts/contact-profile';
 import type { RejectedMessage } from '../domain/tracking/ingestion';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadCollection } from '../projections/read-store';
@@ -40,6 +42,12 @@ export interface CampaignCommands {
 
 export interface FunnelCommands {
   execute(command: FunnelCommand, options: { expectedRevision?: bigint }): Promise<CommandOutcome>;
+}
+
+export interface SegmentCommands {
+  execute(command: SegmentCommand, options: { expectedRevision?: bigint }): Promise<CommandOutcome>;
+  /** The write-side state (the definition version after an update). */
+  load(workspaceId: string, segmentId: string): Promise<SegmentState>;
 }
 
 export interface AttributionSettingsCommands {
@@ -186,6 +194,7 @@ export interface Services {
   readonly campaigns: CampaignCommands;
   readonly funnels: FunnelCommands;
   readonly experiments: ExperimentCommands;
+  readonly segments: SegmentCommands;
   /** Each workspace's attribution settings (lookback, half-life). */
   readonly attributionSettings: AttributionSettingsCommands;
   readonly analyses: Analyses;
@@ -206,6 +215,8 @@ export interface Services {
 
 export interface Loaders {
   readonly campaign: DataLoader<string, CampaignDocument | null>;
+  /** A contact's profile by its canonical id or any of its identities. */
+  readonly contact: DataLoader<string, ContactDocument | null>;
 }
 
 export interface TouchlineContext {

@@ -13,6 +13,7 @@ import { ContactResolver } from './contact/contact.resolver';
 import { ExperimentResolver } from './experiment/experiment.resolver';
 import { FunnelResolver } from './funnel/funnel.resolver';
 import { mapErrors } from './errors';
+import { SegmentMemberResolver, SegmentResolver } from './segment/segment.resolver';
 import { scalarsMap } from './shared/scalars';
 import { TrackingResolver } from './tracking/tracking.resolver';
 
@@ -45,6 +46,8 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       FunnelResolver,
       ExperimentResolver,
       AttributionResolver,
+      SegmentResolver,
+      SegmentMemberResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

@@ -7,6 +7,7 @@ import { attributionSettingsDecider, attributionSettingsStreamId } from '../doma
 import { campaignDecider, campaignStreamId } from '../domain/campaign';
 import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
+import { segmentDecider, segmentStreamId } from '../domain/segment';
 import type { CommandMetadata, Decider, DomainEvent, RecordedEvent } from '../domain/shared/events';
 import { contactStreamId } from '../domain/tracking/tracking.events';
 import type {
@@ -59,6 +60,7 @@ export function createServices(deps: ServiceDependencies): Services {
   return {
     campaigns: aggregate(commands, campaignDecider, campaignStreamId, (c) => c.data.campaignId),
     funnels: aggregate(commands, funnelDecider, funnelStreamId, (c) => c.data.funnelId),
+    segments: aggregate(commands, segmentDecider, segmentStreamId, (c) => c.data.segmentId),
     experiments: {
       ...aggregate(commands, experimentDecider, experimentStreamId, (c) => c.data.experimentId),
       async recordExposure(workspaceId, exposure) {

@@ -3,6 +3,7 @@ import {
   evaluate,
   isNegation,
   nextChange,
+  conditionTreeInput,
   parseConditionTree,
   readsOf,
   segmentLimits,
@@ -745,5 +746,36 @@ describe('segment condition tree: properties', () => {
         );
       }),
     );
+  });
+});
+
+describe('conditionTreeInput', () => {
+  it('gives back the shape clients send, which parses to the same tree', () => {
+    const input = {
+      kind: 'or',
+      conditions: [
+        { kind: 'trait', property: 'plan', operator: 'in', value: ['pro', 'team'] },
+        {
+          kind: 'and',
+          conditions: [
+            { kind: 'trait', property: 'signedUpAt', operator: 'withinLastDays', value: 30 },
+            { kind: 'not', condition: { kind: 'neverPerformed', event: 'Order Completed' } },
+            {
+              kind: 'performed',
+              event: 'Product Viewed',
+              filters: [{ property: 'price', operator: 'gte', value: 10 }],
+              count: { op: 'atLeast', value: 2 },
+              window: { lastDays: 7 },
+            },
+          ],
+        },
+      ],
+    };
+    const tree = parseConditionTree(input);
+    const sent = conditionTreeInput(tree);
+    expect(sent).toMatchObject({
+      conditions: [{ kind: 'trait', property: 'plan', operator: 'in', value: ['pro', 'team'] }, {}],
+    });
+    expect(parseConditionTree(sent)).toEqual(tree);
   });
 });

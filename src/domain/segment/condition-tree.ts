@@ -590,6 +590,24 @@ function memberships(node: ConditionNode, path: string): { segmentId: string; fi
   }
 }
 
+/**
+ * The tree in the shape clients send (a trait condition's fields on the node itself), so a
+ * stored tree read back can be sent again as it is; `parseConditionTree` gives the same tree.
+ */
+export function conditionTreeInput(node: ConditionNode): JsonValue {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return { kind: node.kind, conditions: node.conditions.map(conditionTreeInput) };
+    case 'not':
+      return { kind: 'not', condition: conditionTreeInput(node.condition) };
+    case 'trait':
+      return { kind: 'trait', ...(node.condition as unknown as JsonObject) };
+    default:
+      return node as unknown as JsonValue;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 

@@ -106,6 +106,8 @@ export interface ContactApplied<C extends ContactDocument> {
   readonly contact: C;
   /** The profile merged into `contact` and deleted, if the event joined two people. */
   readonly absorbed: C | null;
+  /** With `absorbed`: the kept profile as it was just before the merge. */
+  readonly keptBefore: C | null;
   /** The person had no profile before this event. */
   readonly isNew: boolean;
 }
@@ -126,10 +128,14 @@ export async function applyContactEvent<C extends ContactDocument>(
   const loaded = await identities.contactOf(workspaceId, identity);
   if (loaded.stored && recorded.position <= BigInt(loaded.contact.position)) return null;
   const before = loaded.contact as C;
-  const saved = (contact: ContactDocument, absorbed: ContactDocument | null = null) => ({
+  const saved = (
+    contact: ContactDocument,
+    merge: { absorbed: ContactDocument; keptBefore: ContactDocument } | null = null,
+  ) => ({
     before,
     contact: contact as C,
-    absorbed: absorbed as C | null,
+    absorbed: (merge?.absorbed ?? null) as C | null,
+    keptBefore: (merge?.keptBefore ?? null) as C | null,
     isNew: !loaded.stored,
   });
 
@@ -164,7 +170,7 @@ export async function applyContactEvent<C extends ContactDocument>(
   if (absorbed === other.contact || loaded.stored) identities.remove(absorbed);
   identities.register(merged, identitiesOf(absorbed));
   identities.save(merged);
-  return saved(merged, absorbed);
+  return saved(merged, { absorbed, keptBefore: kept });
 }
 
 /**

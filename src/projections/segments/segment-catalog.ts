@@ -14,6 +14,8 @@ export class WorkingCatalog {
   /** By hour. */
   readonly schedule: Map<number, ScheduledHour>;
   tickedAt: number | null;
+  /** Log position of the last static add or remove applied (-1 before any). */
+  membersPosition: bigint;
 
   /** Active segments in evaluation order. */
   private order: readonly string[] = [];
@@ -36,6 +38,7 @@ export class WorkingCatalog {
     this.directoryChunks = document?.directoryChunks ?? 0;
     this.schedule = new Map(document?.schedule.map((hour) => [hour.hour, hour]) ?? []);
     this.tickedAt = document?.tickedAt ?? null;
+    this.membersPosition = BigInt(document?.membersPosition ?? '-1');
     this.reindex();
   }
 
@@ -102,6 +105,7 @@ export class WorkingCatalog {
       schedule: [...this.schedule.values()].sort((a, b) => a.hour - b.hour),
       nextDueAt,
       tickedAt: this.tickedAt,
+      membersPosition: this.membersPosition.toString(),
     };
   }
 

@@ -57,21 +57,28 @@ export function withEvent(
   return [...events.slice(0, index), event, ...events.slice(index)];
 }
 
-export function segmentContactOf(
-  profile: Pick<
-    SegmentContactDocument,
-    'traits' | 'events' | 'revenue' | 'conversions' | 'lastSeenAt'
-  >,
-): SegmentContact {
+/** The parts of a profile that conditions read. */
+export type SegmentContactSource = Pick<
+  SegmentContactDocument,
+  'traits' | 'events' | 'revenue' | 'conversions' | 'lastSeenAt'
+>;
+
+/**
+ * The contact as `evaluate` takes it: revenue per currency in major units (USD 1500.50 is
+ * 1500.5, JPY 1500 is 1500), last seen in milliseconds. A field a read left out reads as empty.
+ */
+export function segmentContactOf(document: Partial<SegmentContactSource>): SegmentContact {
   const revenueByCurrency: Record<string, number> = {};
-  for (const { amountMinor, currency } of profile.revenue) {
-    revenueByCurrency[currency] = amountMinor / 10 ** currencyFractionDigits(currency);
+  for (const money of document.revenue ?? []) {
+    revenueByCurrency[money.currency] =
+      money.amountMinor / 10 ** currencyFractionDigits(money.currency);
   }
+  const lastSeenAt = document.lastSeenAt == null ? null : Date.parse(document.lastSeenAt);
   return {
-    traits: profile.traits,
-    events: profile.events ?? [],
+    traits: document.traits ?? {},
+    events: document.events ?? [],
     revenueByCurrency,
-    conversions: profile.conversions,
-    lastSeenAt: profile.lastSeenAt === null ? null : Date.parse(profile.lastSeenAt),
+    conversions: document.conversions ?? 0,
+    lastSeenAt: lastSeenAt === null || Number.isNaN(lastSeenAt) ? null : lastSeenAt,
   };
 }

@@ -66,6 +66,8 @@ export type SegmentCatalogDocument = {
   readonly nextDueAt: number | null;
   /** The instant of the latest clock tick handled (ms), null before the first. */
   readonly tickedAt: number | null;
+  /** Log position of the last static add or remove applied (a 64-bit number as a string). */
+  readonly membersPosition?: string;
 };
 
 export interface ScheduledHour {
@@ -123,7 +125,7 @@ export interface SegmentChangeReason {
   /**
    * `conditions` (a leaf's answer changed; `conditions` lists which), `time` (a window passed
    * or a dated event came due), `definition` (a back-fill of a new version), `manual`,
-   * `import` (static segments), `merge` (two contacts became one), `archived`.
+   * `import` (static segments), `merge` (two contacts became one).
    */
   readonly cause: 'conditions' | 'time' | 'definition' | 'manual' | 'import' | 'merge';
   /** Paths of the leaf conditions whose answer flipped (`conditions.0.conditions.1`). */
@@ -133,7 +135,7 @@ export interface SegmentChangeReason {
 }
 
 export type SegmentChangeDocument = {
-  /** `${workspaceId}:${segmentId}:${contactId}:${sequence}`. */
+  /** `${workspaceId}:${segmentId}:${contactId}:${sequence}`, the sequence zero-padded to 6 digits. */
   readonly _id: string;
   readonly workspaceId: string;
   readonly segmentId: string;

@@ -102,6 +102,7 @@ export const segmentsProjection: Projection = {
       ['workspaceId', 'segmentId', 'contactId', 'at'],
     ],
     [segmentSizesCollection]: [['workspaceId', 'segmentId', 'day']],
+    [segmentDirectoryCollection]: [['workspaceId', 'chunk']],
   },
   async project(events, session) {
     const batch = new SegmentsBatch(new BatchDocuments(session));
@@ -197,6 +198,17 @@ class SegmentsBatch {
     const position = recorded.position;
     if (applied.absorbed !== null) {
       if (applied.absorbed.listed) catalog.contacts -= 1;
+      // Windows that passed before the merge close first, at their instants, on each side.
+      for (const side of [applied.absorbed, applied.keptBefore!]) {
+        await this.catchUp(
+          catalog,
+          side.contactId,
+          segmentContactOf(side),
+          new Set(catalog.activeDynamic()),
+          now,
+          position,
+        );
+      }
       await this.merged(catalog, applied.absorbed.contactId, contactId, now, position);
       await this.evaluate(
         {
@@ -591,6 +603,9 @@ class SegmentsBatch {
       case 'SegmentMembersRemoved': {
         const entry = catalog.get(event.data.segmentId);
         if (entry === undefined || entry.status !== 'active' || entry.kind !== 'static') return;
+        // Members are sets, but each add or remove is a recorded change: applied once.
+        if (position <= catalog.membersPosition) return;
+        catalog.membersPosition = position;
         const entering = event.type === 'SegmentMembersAdded';
         const reason = entering
           ? plainReason(
@@ -719,7 +734,8 @@ class SegmentsBatch {
     );
     const at = new Date(Math.max(now, last)).toISOString();
     this.documents.set(segmentChangesCollection, {
-      _id: `${membershipId(workspaceId, segmentId, contactId)}:${membership.changes}`,
+      // Zero-padded, so one contact's changes at one instant list in order by id too.
+      _id: `${membershipId(workspaceId, segmentId, contactId)}:${String(membership.changes).padStart(6, '0')}`,
       workspaceId,
       segmentId,
       contactId,
@@ -729,8 +745,10 @@ class SegmentsBatch {
       reason,
       position: position.toString(),
     });
-    const size = entry.size + (entered ? 1 : -1);
-    catalog.set({ ...entry, size }, { definitionChanged: false });
+    // The catalog's entry, not the caller's copy: several changes may come in one pass.
+    const current = catalog.get(segmentId) ?? entry;
+    const size = current.size + (entered ? 1 : -1);
+    catalog.set({ ...current, size }, { definitionChanged: false });
     this.sizeChanged(workspaceId, segmentId, at, entered, size);
     const changed: SegmentMembershipDocument = {
       ...membership,
