@@ -71,7 +71,7 @@ function catalog(segments: SegmentEntry[]): SegmentCatalogDocument {
     segments,
     contacts: 0,
     directoryChunks: 0,
-    schedule: [],
+    scheduledHours: [],
     nextDueAt: null,
     tickedAt: null,
   };
@@ -91,7 +91,6 @@ function membership(
     enteredAt: '2025-01-02T00:00:00.000Z',
     leftAt: null,
     changes: 1,
-    nextCheckAt: null,
     wakeAt: null,
     ...values,
   };

@@ -5,14 +5,13 @@
  * them (a segment after the segments it reads).
  */
 import type { SegmentReads } from '../../domain/segment/condition-tree';
-import type { ScheduledHour, SegmentCatalogDocument, SegmentEntry } from './segment-documents';
+import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
 
 export class WorkingCatalog {
   readonly segments: Map<string, SegmentEntry>;
   contacts: number;
   directoryChunks: number;
-  /** By hour. */
-  readonly schedule: Map<number, ScheduledHour>;
+  readonly scheduledHours: Set<number>;
   tickedAt: number | null;
   /** Log position of the last static add or remove applied (-1 before any). */
   membersPosition: bigint;
@@ -36,7 +35,7 @@ export class WorkingCatalog {
     this.segments = new Map(document?.segments.map((entry) => [entry.segmentId, entry]) ?? []);
     this.contacts = document?.contacts ?? 0;
     this.directoryChunks = document?.directoryChunks ?? 0;
-    this.schedule = new Map(document?.schedule.map((hour) => [hour.hour, hour]) ?? []);
+    this.scheduledHours = new Set(document?.scheduledHours ?? []);
     this.tickedAt = document?.tickedAt ?? null;
     this.membersPosition = BigInt(document?.membersPosition ?? '-1');
     this.reindex();
@@ -83,17 +82,7 @@ export class WorkingCatalog {
     return this.dependents.get(segmentId) ?? [];
   }
 
-  /** The earliest scheduled check, null when none is. */
-  nextDueAt(): number | null {
-    let earliest: number | null = null;
-    for (const { earliest: at } of this.schedule.values()) {
-      if (earliest === null || at < earliest) earliest = at;
-    }
-    return earliest;
-  }
-
-  toDocument(): SegmentCatalogDocument {
-    const nextDueAt = this.nextDueAt();
+  toDocument(nextDueAt: number | null): SegmentCatalogDocument {
     return {
       _id: this.workspaceId,
       workspaceId: this.workspaceId,
@@ -102,7 +91,7 @@ export class WorkingCatalog {
         .map((id) => this.segments.get(id)!),
       contacts: this.contacts,
       directoryChunks: this.directoryChunks,
-      schedule: [...this.schedule.values()].sort((a, b) => a.hour - b.hour),
+      scheduledHours: [...this.scheduledHours].sort((a, b) => a - b),
       nextDueAt,
       tickedAt: this.tickedAt,
       membersPosition: this.membersPosition.toString(),

@@ -14,6 +14,7 @@ export const segmentMembershipsCollection = 'segment_memberships';
 export const segmentChangesCollection = 'segment_changes';
 export const segmentSizesCollection = 'segment_sizes';
 export const segmentScheduleCollection = 'segment_schedule';
+export const segmentScheduledHoursCollection = 'segment_scheduled_hours';
 export const segmentDirectoryCollection = 'segment_directory';
 
 /** Progress of evaluating every known contact against a new or changed definition. */
@@ -60,8 +61,8 @@ export type SegmentCatalogDocument = {
   /** Contacts in the directory, and its number of chunks. */
   readonly contacts: number;
   readonly directoryChunks: number;
-  /** The hours (ms / 3,600,000) with scheduled checks: their chunk documents and earliest check. */
-  readonly schedule: readonly ScheduledHour[];
+  /** The hours (ms / 3,600,000) with scheduled checks, ascending. */
+  readonly scheduledHours: readonly number[];
   /** Earliest instant (ms) something is scheduled, null when nothing is. */
   readonly nextDueAt: number | null;
   /** The instant of the latest clock tick handled (ms), null before the first. */
@@ -69,14 +70,6 @@ export type SegmentCatalogDocument = {
   /** Log position of the last static add or remove applied (a 64-bit number as a string). */
   readonly membersPosition?: string;
 };
-
-export interface ScheduledHour {
-  readonly hour: number;
-  /** Chunk documents `${workspaceId}:${hour}:${n}` for n below this. */
-  readonly chunks: number;
-  /** ms. */
-  readonly earliest: number;
-}
 
 /** A behavioural event as segments read it (`$pageview` for page calls). */
 export interface SegmentContactEvent {
@@ -107,13 +100,12 @@ export type SegmentMembershipDocument = {
   readonly leftAt: string | null;
   /** Entries and exits recorded so far (the next change's sequence number). */
   readonly changes: number;
-  /** When time alone may change the answer next (ms), null when it cannot. */
-  readonly nextCheckAt: number | null;
   /**
    * The instant of the one scheduled check that will look at this membership (ms), null when
-   * none is. It is never later than `nextCheckAt`: when a new event moves `nextCheckAt` later
-   * (a window sliding with each event), the check stays and, when it comes, re-arms itself at
-   * the new instant; so each membership has at most one check waiting.
+   * none is. It is never later than the next instant at which time alone flips the answer:
+   * when a new event moves that instant later (a window sliding with each event), the check
+   * stays as it is and, when it comes, re-arms itself at the new instant. So a membership has
+   * at most one check waiting, and an event rewrites it only when it brings a flip closer.
    */
   readonly wakeAt: number | null;
 };
@@ -170,10 +162,22 @@ export interface ScheduledCheck {
 }
 
 /**
- * Per workspace and UTC hour, in append-only chunks of at most `scheduleChunkSize`: the checks
- * due in it. A batch adds its checks to the last chunk or new ones, so it never rewrites a large
- * document; a check whose membership was re-armed meanwhile (`wakeAt` differs) is skipped.
+ * Per workspace and UTC hour: how many chunks of checks it has and its earliest check. The
+ * checks are in append-only chunks (`SegmentScheduleDocument`): each batch writes new ones, so
+ * scheduling never rewrites what is already stored; a check whose membership was re-armed
+ * meanwhile (`wakeAt` differs) is skipped when it comes.
  */
+export type SegmentScheduledHourDocument = {
+  /** `${workspaceId}:${hour}`. */
+  readonly _id: string;
+  readonly workspaceId: string;
+  readonly hour: number;
+  readonly chunks: number;
+  /** ms. */
+  readonly earliest: number;
+};
+
+/** One chunk of an hour's checks, at most `scheduleChunkSize`. */
 export type SegmentScheduleDocument = {
   /** `${workspaceId}:${hour}:${chunk}`. */
   readonly _id: string;

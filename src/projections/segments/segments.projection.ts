@@ -56,6 +56,7 @@ import {
   segmentIdentitiesCollection,
   segmentMembershipsCollection,
   segmentScheduleCollection,
+  segmentScheduledHoursCollection,
   segmentSizesCollection,
   type SegmentCatalogDocument,
   type SegmentChangeReason,
@@ -65,7 +66,7 @@ import {
   type SegmentMembershipDocument,
   scheduleChunkSize,
   type ScheduledCheck,
-  type ScheduledHour,
+  type SegmentScheduledHourDocument,
   type SegmentScheduleDocument,
   type SegmentSizeDocument,
 } from './segment-documents';
@@ -89,6 +90,7 @@ export const segmentsProjection: Projection = {
     segmentChangesCollection,
     segmentSizesCollection,
     segmentScheduleCollection,
+    segmentScheduledHoursCollection,
     segmentDirectoryCollection,
   ],
   indexes: {
@@ -156,7 +158,7 @@ class SegmentsBatch {
     await this.flushSizes();
     for (const catalog of this.catalogs.values()) {
       await this.flushChecks(catalog);
-      this.documents.set(segmentCatalogCollection, catalog.toDocument());
+      this.documents.set(segmentCatalogCollection, catalog.toDocument(await this.nextDue(catalog)));
     }
     this.documents.flush();
   }
@@ -281,8 +283,8 @@ class SegmentsBatch {
     for (const segmentId of catalog.activeInOrder()) {
       const entry = catalog.get(segmentId)!;
       const stored = await this.membership(catalog.workspaceId, segmentId, absorbedId);
-      const absorbed = { ...stored, nextCheckAt: null, wakeAt: null };
-      if (stored.nextCheckAt !== null || stored.wakeAt !== null) this.save(absorbed);
+      const absorbed = { ...stored, wakeAt: null };
+      if (stored.wakeAt !== null) this.save(absorbed);
       if (!absorbed.member) continue;
       const reason = plainReason('merge', `left: merged into contact ${keptId}`);
       this.record(catalog, entry, absorbed, false, now, reason, position);
@@ -295,7 +297,10 @@ class SegmentsBatch {
     }
   }
 
-  /** Before an event is evaluated, the contact's overdue checks happen at their own instants. */
+  /**
+   * Before an event is evaluated, the contact's overdue instants happen, each at its own
+   * instant (`advance`), in the segments the event concerns.
+   */
   private async catchUp(
     catalog: WorkingCatalog,
     contactId: string,
@@ -305,15 +310,54 @@ class SegmentsBatch {
     position: bigint,
   ): Promise<void> {
     for (const segmentId of catalog.activeInOrder()) {
-      if (!segments.has(segmentId)) continue;
-      for (let step = 0; step < maxCatchUps; step += 1) {
-        const { nextCheckAt } = await this.membership(catalog.workspaceId, segmentId, contactId);
-        if (nextCheckAt === null || nextCheckAt > until) break;
-        await this.evaluate(
-          { catalog, contactId, contact, now: nextCheckAt, position, cause: { kind: 'time' } },
-          new Set([segmentId]),
-        );
+      if (segments.has(segmentId)) {
+        await this.advance(catalog, segmentId, contactId, contact, until, position);
       }
+    }
+  }
+
+  /**
+   * Time passes for one membership up to `until`: from its waiting check on, every instant at
+   * which the answer flips by time alone is evaluated (and recorded) at that instant, and the
+   * check is re-armed at the first flip after `until`. Nothing flips before `wakeAt` (it is
+   * never later than the next flip), so the search starts there.
+   */
+  private async advance(
+    catalog: WorkingCatalog,
+    segmentId: string,
+    contactId: string,
+    contact: SegmentContact,
+    until: number,
+    position: bigint,
+  ): Promise<void> {
+    const entry = catalog.get(segmentId);
+    if (entry?.conditions == null || entry.reads === null || entry.status !== 'active') return;
+    const { workspaceId } = catalog;
+    for (let step = 0; step < maxCatchUps; step += 1) {
+      const membership = await this.membership(workspaceId, segmentId, contactId);
+      if (membership.wakeAt === null || membership.wakeAt > until) return;
+      this.save({ ...membership, wakeAt: null });
+      const members = new Map<string, boolean>();
+      for (const referenced of entry.reads.segments) {
+        members.set(referenced, (await this.membership(workspaceId, referenced, contactId)).member);
+      }
+      const flip = nextChange(
+        entry.conditions,
+        contact,
+        membership.wakeAt - 1,
+        (id) => members.get(id) ?? false,
+      );
+      if (flip === null) return;
+      if (flip > until) {
+        this.schedule(catalog, { segmentId, contactId, at: flip });
+        this.save({ ...membership, wakeAt: flip });
+        return;
+      }
+      // Records the flip and re-arms at the next one, which the next step looks at.
+      await this.evaluate(
+        { catalog, contactId, contact, now: flip, position, cause: { kind: 'time' } },
+        new Set([segmentId]),
+      );
     }
   }
 
@@ -356,13 +400,10 @@ class SegmentsBatch {
         catalog.dependentsOf(segmentId).forEach((dependent) => candidates.add(dependent));
       }
       const next = nextChange(tree, contact, now, isMember);
-      const rearm = next !== null && (membership.wakeAt === null || next < membership.wakeAt);
-      if (next !== membership.nextCheckAt || rearm) {
-        membership = { ...membership, nextCheckAt: next };
-        if (rearm) {
-          this.schedule(catalog, { segmentId, contactId, at: next });
-          membership = { ...membership, wakeAt: next };
-        }
+      // A later next flip leaves the waiting check as it is: when it comes, it re-arms.
+      if (next !== null && (membership.wakeAt === null || next < membership.wakeAt)) {
+        this.schedule(catalog, { segmentId, contactId, at: next });
+        membership = { ...membership, wakeAt: next };
         standing.set(segmentId, membership);
         this.save(membership);
       }
@@ -427,17 +468,24 @@ class SegmentsBatch {
     const { workspaceId } = catalog;
     // Checks that due checks schedule may be due by `until` too: taken until none is left.
     for (;;) {
-      let due: ScheduledHour | null = null;
-      for (const scheduled of catalog.schedule.values()) {
-        if (scheduled.earliest <= until && (due === null || scheduled.hour < due.hour)) {
-          due = scheduled;
+      let due: number | null = null;
+      for (const hour of [...catalog.scheduledHours].sort((a, b) => a - b)) {
+        if (hour * hourMillis > until) break;
+        if ((await this.earliestIn(workspaceId, hour)) <= until) {
+          due = hour;
+          break;
         }
       }
       if (due === null) return;
-      const { hour, chunks } = due;
+      const hour = due;
       const checks = this.takePendingChecks(workspaceId, hour);
-      for (let chunk = 0; chunk < chunks; chunk += 1) {
-        const id = `${workspaceId}:${hour}:${chunk}`;
+      const hourId = `${workspaceId}:${hour}`;
+      const scheduled = await this.documents.get<SegmentScheduledHourDocument>(
+        segmentScheduledHoursCollection,
+        hourId,
+      );
+      for (let chunk = 0; chunk < (scheduled?.chunks ?? 0); chunk += 1) {
+        const id = `${hourId}:${chunk}`;
         const document = await this.documents.get<SegmentScheduleDocument>(
           segmentScheduleCollection,
           id,
@@ -445,13 +493,27 @@ class SegmentsBatch {
         checks.push(...(document?.checks ?? []));
         this.documents.delete(segmentScheduleCollection, id);
       }
-      catalog.schedule.delete(hour);
+      if (scheduled !== null) this.documents.delete(segmentScheduledHoursCollection, hourId);
+      catalog.scheduledHours.delete(hour);
       checks.sort((a, b) => a.at - b.at);
       for (const check of checks) {
         if (check.at > until) this.schedule(catalog, check);
         else await this.wake(catalog, check, until, position);
       }
     }
+  }
+
+  /** The earliest check of an hour, stored or scheduled by this batch. */
+  private async earliestIn(workspaceId: string, hour: number): Promise<number> {
+    const stored = await this.documents.get<SegmentScheduledHourDocument>(
+      segmentScheduledHoursCollection,
+      `${workspaceId}:${hour}`,
+    );
+    let earliest = stored?.earliest ?? Infinity;
+    for (const check of this.pendingChecks.get(workspaceId)?.get(hour) ?? []) {
+      if (check.at < earliest) earliest = check.at;
+    }
+    return earliest;
   }
 
   /**
@@ -469,28 +531,13 @@ class SegmentsBatch {
     const { segmentId, contactId } = check;
     const stored = await this.membership(workspaceId, segmentId, contactId);
     if (stored.wakeAt !== check.at) return;
-    const entry = catalog.get(segmentId);
-    this.save({ ...stored, wakeAt: null });
-    if (entry === undefined || entry.status !== 'active' || stored.nextCheckAt === null) return;
-    if (stored.nextCheckAt > until) {
-      this.schedule(catalog, { segmentId, contactId, at: stored.nextCheckAt });
-      this.save({ ...stored, wakeAt: stored.nextCheckAt });
-      return;
-    }
     const profile = await this.documents.get<SegmentContactDocument>(
       segmentContactsCollection,
       segmentContactId(workspaceId, contactId),
     );
     // A contact absorbed by a merge has no profile of its own any more.
     if (profile === null) return;
-    await this.catchUp(
-      catalog,
-      contactId,
-      segmentContactOf(profile),
-      new Set([segmentId]),
-      until,
-      position,
-    );
+    await this.advance(catalog, segmentId, contactId, segmentContactOf(profile), until, position);
   }
 
   /** Advances the workspace's unfinished back-fills by up to `backfillStep` contacts. */
@@ -701,7 +748,6 @@ class SegmentsBatch {
         enteredAt: null,
         leftAt: null,
         changes: 0,
-        nextCheckAt: null,
         wakeAt: null,
       }
     );
@@ -709,7 +755,7 @@ class SegmentsBatch {
 
   /** Keeps a membership only while it says something: a member, a history or a schedule. */
   private save(membership: SegmentMembershipDocument): void {
-    if (!membership.member && membership.changes === 0 && membership.nextCheckAt === null) {
+    if (!membership.member && membership.changes === 0 && membership.wakeAt === null) {
       this.documents.delete(segmentMembershipsCollection, membership._id);
     } else {
       this.documents.set(segmentMembershipsCollection, membership);
@@ -795,12 +841,7 @@ class SegmentsBatch {
     const checks = pending.get(hour);
     if (checks) checks.push(check);
     else pending.set(hour, [check]);
-    const scheduled = catalog.schedule.get(hour);
-    catalog.schedule.set(hour, {
-      hour,
-      chunks: scheduled?.chunks ?? 0,
-      earliest: Math.min(scheduled?.earliest ?? Infinity, check.at),
-    });
+    catalog.scheduledHours.add(hour);
   }
 
   private readonly pendingChecks = new Map<string, Map<number, ScheduledCheck[]>>();
@@ -812,51 +853,48 @@ class SegmentsBatch {
     return checks;
   }
 
-  /** Appends the batch's checks to each hour's last chunk and new ones. */
+  /** Writes the batch's checks of each hour into new chunks (nothing stored is rewritten). */
   private async flushChecks(catalog: WorkingCatalog): Promise<void> {
     const { workspaceId } = catalog;
     const pending = this.pendingChecks.get(workspaceId);
     if (pending === undefined) return;
     this.pendingChecks.delete(workspaceId);
     for (const [hour, checks] of pending) {
-      const scheduled = catalog.schedule.get(hour)!;
-      let chunk = scheduled.chunks - 1;
-      let entries: ScheduledCheck[] = [];
-      if (chunk >= 0) {
-        const last = await this.documents.get<SegmentScheduleDocument>(
-          segmentScheduleCollection,
-          `${workspaceId}:${hour}:${chunk}`,
-        );
-        entries = [...(last?.checks ?? [])];
-      } else {
-        chunk = 0;
+      if (checks.length === 0) continue;
+      const hourId = `${workspaceId}:${hour}`;
+      const scheduled = await this.documents.get<SegmentScheduledHourDocument>(
+        segmentScheduledHoursCollection,
+        hourId,
+      );
+      let chunks = scheduled?.chunks ?? 0;
+      let earliest = scheduled?.earliest ?? Infinity;
+      for (let start = 0; start < checks.length; start += scheduleChunkSize) {
+        const part = checks.slice(start, start + scheduleChunkSize);
+        for (const check of part) if (check.at < earliest) earliest = check.at;
+        this.documents.set(segmentScheduleCollection, {
+          _id: `${hourId}:${chunks}`,
+          workspaceId,
+          hour,
+          chunk: chunks,
+          checks: part,
+        } satisfies SegmentScheduleDocument);
+        chunks += 1;
       }
-      for (const check of checks) {
-        if (entries.length >= scheduleChunkSize) {
-          this.writeChunk(workspaceId, hour, chunk, entries);
-          chunk += 1;
-          entries = [];
-        }
-        entries.push(check);
-      }
-      this.writeChunk(workspaceId, hour, chunk, entries);
-      catalog.schedule.set(hour, { ...scheduled, chunks: chunk + 1 });
+      this.documents.set(segmentScheduledHoursCollection, {
+        _id: hourId,
+        workspaceId,
+        hour,
+        chunks,
+        earliest,
+      } satisfies SegmentScheduledHourDocument);
     }
   }
 
-  private writeChunk(
-    workspaceId: string,
-    hour: number,
-    chunk: number,
-    checks: readonly ScheduledCheck[],
-  ): void {
-    this.documents.set(segmentScheduleCollection, {
-      _id: `${workspaceId}:${hour}:${chunk}`,
-      workspaceId,
-      hour,
-      chunk,
-      checks,
-    } satisfies SegmentScheduleDocument);
+  /** The earliest scheduled check (possibly a stale one, which a tick skips). */
+  private async nextDue(catalog: WorkingCatalog): Promise<number | null> {
+    const first = Math.min(...catalog.scheduledHours);
+    if (!Number.isFinite(first)) return null;
+    return this.earliestIn(catalog.workspaceId, first);
   }
 
   private async flushSizes(): Promise<void> {
