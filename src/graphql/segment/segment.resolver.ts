@@ -17,6 +17,7 @@ import {
   contactIdLength,
   parseConditionTree,
   readsOf,
+  segmentLimits,
   segmentMembersPerCommand,
   type ConditionNode,
   type KnownSegments,
@@ -380,7 +381,7 @@ export class SegmentResolver {
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentCommandResult> {
     const segmentId = input.id ?? context.services.newId();
-    const knownSegments = activeSegments(await catalog(context), segmentId);
+    const knownSegments = await knownSegmentsFor(context, segmentId, input.conditions);
     const result = await execute(context, commandId, null, (metadata) => ({
       type: 'CreateSegment',
       metadata,
@@ -398,7 +399,7 @@ export class SegmentResolver {
     @Arg('input', () => SegmentInput) input: SegmentInput,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentCommandResult> {
-    const knownSegments = activeSegments(await catalog(context), id);
+    const knownSegments = await knownSegmentsFor(context, id, input.conditions);
     const result = await execute(context, commandId, expectedRevision, (metadata) => ({
       type: 'UpdateSegment',
       metadata,
@@ -599,6 +600,55 @@ function activeSegments(
         : { kind: 'dynamic', conditions: segment.conditions };
   }
   return known;
+}
+
+/**
+ * The segments a definition may read: the catalog's active ones, and any it references that
+ * the read model does not show yet (created a moment ago), read from the write side, with what
+ * those reference in turn, so `memberOf` checks never depend on the projection's lag.
+ */
+async function knownSegmentsFor(
+  context: TouchlineContext,
+  except: string,
+  conditions: unknown,
+): Promise<KnownSegments> {
+  const known: Record<string, KnownSegments[string]> = activeSegments(
+    await catalog(context),
+    except,
+  );
+  const pending = referencedSegments(conditions);
+  const looked = new Set<string>();
+  while (pending.length > 0 && looked.size < segmentLimits.conditions) {
+    const segmentId = pending.pop()!;
+    if (segmentId === except || looked.has(segmentId) || Object.hasOwn(known, segmentId)) continue;
+    looked.add(segmentId);
+    let state: Awaited<ReturnType<typeof context.services.segments.load>>;
+    try {
+      state = await context.services.segments.load(context.workspaceId, segmentId);
+    } catch {
+      continue; // Not a valid id: validation reports the reference as unknown.
+    }
+    if (state.status !== 'Active') continue;
+    const tree = state.definition.conditions;
+    known[segmentId] = tree === null ? { kind: 'static' } : { kind: 'dynamic', conditions: tree };
+    if (tree !== null) pending.push(...readsOf(tree).segments);
+  }
+  return known;
+}
+
+/** The `memberOf` ids of a raw (not yet validated) tree, within the size a tree may have. */
+function referencedSegments(input: unknown): string[] {
+  const found: string[] = [];
+  const pending: unknown[] = [input];
+  for (let visited = 0; pending.length > 0 && visited <= segmentLimits.conditions; visited += 1) {
+    const node = pending.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    const { kind, segmentId, conditions, condition } = node as Record<string, unknown>;
+    if (kind === 'memberOf' && typeof segmentId === 'string') found.push(segmentId);
+    if (Array.isArray(conditions)) pending.push(...(conditions as unknown[]));
+    if (condition !== undefined) pending.push(condition);
+  }
+  return found;
 }
 
 /** A tree to preview, validated as createSegment validates it (fields under `conditions`). */
