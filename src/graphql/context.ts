@@ -23,6 +23,7 @@ import type { ContactDocument } from '../projections/contacts/contact-profile';
 import type { RejectedMessage } from '../domain/tracking/ingestion';
 import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadCollection } from '../projections/read-store';
+import type { EventQuery } from './history/event-query';
 
 export interface CommandOutcome {
   readonly revision: bigint;
@@ -190,6 +191,38 @@ export interface ContactHistory {
   contactEvents(workspaceId: string, identities: readonly string[]): Promise<RecordedEvent[]>;
 }
 
+/** A page of the log for one query: the matches in position order, and where to go on. */
+export interface EventLogPage {
+  readonly events: readonly RecordedEvent[];
+  /** More may match after `endPosition`. */
+  readonly hasNextPage: boolean;
+  /**
+   * Where the next page starts (exclusive): the last event returned when more matched, else
+   * the last event read (the end of the log, or where the scan bound stopped the read, past
+   * events that did not match); the `after` asked for when nothing was read.
+   */
+  readonly endPosition: bigint | null;
+}
+
+/** The whole log, for analysts: browsing, one stream's history, export. */
+export interface EventLog {
+  /**
+   * The events matching `query` after `after`, in position order, at most `first`. The log
+   * is read in pages and matched in memory; a request reads at most a bounded number of
+   * events (the composition root sets it), and when it gets there the page holds what was
+   * found, with `hasNextPage` true and `endPosition` at the last event read. With `until`,
+   * nothing after that position is read (an export stops at the head it started at).
+   */
+  events(
+    query: EventQuery,
+    page: { readonly after?: bigint; readonly first: number; readonly until?: bigint },
+  ): Promise<EventLogPage>;
+  /** One stream's events in revision order (bounded by the composition root); [] when unknown. */
+  stream(streamId: string): Promise<RecordedEvent[]>;
+  /** Position of the newest event in the log; `-1n` when it is empty. */
+  headPosition(): Promise<bigint>;
+}
+
 export interface Services {
   readonly campaigns: CampaignCommands;
   readonly funnels: FunnelCommands;
@@ -203,6 +236,8 @@ export interface Services {
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
   readonly history: ContactHistory;
+  /** The log itself, for analysts. */
+  readonly log: EventLog;
   readonly live: LiveChanges;
   readonly projections: ProjectionAdmin;
   /** Clock and ids live at the edge, never in the domain. */

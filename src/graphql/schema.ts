@@ -13,6 +13,7 @@ import { ContactResolver } from './contact/contact.resolver';
 import { ExperimentResolver } from './experiment/experiment.resolver';
 import { FunnelResolver } from './funnel/funnel.resolver';
 import { mapErrors } from './errors';
+import { HistoryResolver } from './history/history.resolver';
 import { SegmentMemberResolver, SegmentResolver } from './segment/segment.resolver';
 import { scalarsMap } from './shared/scalars';
 import { TrackingResolver } from './tracking/tracking.resolver';
@@ -48,6 +49,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       AttributionResolver,
       SegmentResolver,
       SegmentMemberResolver,
+      HistoryResolver,
     ],
     scalarsMap,
     globalMiddlewares: [mapErrors],

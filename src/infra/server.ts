@@ -27,6 +27,7 @@ import { ProjectorThread } from './projections/projector-thread';
 import { EmbeddedReadStore } from './read-store/embedded-read-store';
 import { ingestionLimits } from '../domain/tracking/ingestion';
 import { CommandHandler } from './commands/command-handler';
+import { createExportRouter } from './export/export-router';
 import { createAdReportRouter } from './ingestion/ad-report-router';
 import { IngestionThread } from './ingestion/ingestion-thread';
 import { createSegmentRouter } from './ingestion/segment-router';
@@ -131,6 +132,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       priority,
       writeKeys: config.writeKeys,
       maxBatchBytes: Math.min(config.maxBodyBytes, ingestionLimits.batchBytes),
+      logger,
+    }),
+  );
+  app.use(
+    createExportRouter({
+      services,
+      resolveWorkspace: (value) => workspaceFrom(value, config),
       logger,
     }),
   );

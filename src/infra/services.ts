@@ -14,8 +14,10 @@ import type {
   AttributionReadModel,
   CommittedBatch,
   ContactHistory,
+  EventLog,
   Services,
 } from '../graphql/context';
+import { matchesEventQuery, storeFilter } from '../graphql/history/event-query';
 import {
   AttributionReports,
   type AttributionCollection,
@@ -50,6 +52,16 @@ export interface ServiceDependencies {
  * (a person who did more has their latest 10,000 calls per identity shown).
  */
 export const maxContactEventsPerIdentity = 10_000;
+
+/** Events read from the log per round trip while a page of `events` is looked for. */
+export const eventLogReadPage = 1_000;
+/**
+ * The most events one `events` page reads before it answers with what it found: a filter
+ * that matches rarely cannot make a request scan the whole log.
+ */
+export const maxEventsScannedPerPage = 100_000;
+/** The most events `stream` returns: the first 10,000 of the stream. */
+export const maxStreamEvents = 10_000;
 
 export function createServices(deps: ServiceDependencies): Services {
   const { config, readStore, manager, changeFeed, logger } = deps;
@@ -113,6 +125,7 @@ export function createServices(deps: ServiceDependencies): Services {
     },
     tracking: deps.tracking,
     history: contactHistory(deps.eventStore, maxContactEventsPerIdentity),
+    log: eventLog(deps.eventStore),
     readModels: {
       collection: <T extends Document>(logical: string) =>
         readStore.collection<T>(manager.collection(logical)),
@@ -182,6 +195,46 @@ export function contactHistory(
       );
       return streams.flat();
     },
+  };
+}
+
+/**
+ * The log for analysts: pages of the whole log read with the store's own filter (types and
+ * stream prefixes), every other condition matched here.
+ */
+export function eventLog(
+  eventStore: EventStore,
+  limits = { readPage: eventLogReadPage, maxScanned: maxEventsScannedPerPage },
+): EventLog {
+  return {
+    async events(query, { after, first, until }) {
+      const filter = storeFilter(query);
+      const found: RecordedEvent[] = [];
+      let last = after;
+      let scanned = 0;
+      for (;;) {
+        const batch = await eventStore.readAll({ after: last, maxCount: limits.readPage, filter });
+        for (const event of batch) {
+          if (until !== undefined && event.position > until) {
+            return { events: found, hasNextPage: false, endPosition: last ?? null };
+          }
+          scanned += 1;
+          last = event.position;
+          if (!matchesEventQuery(event, query)) continue;
+          found.push(event);
+          if (found.length > first) {
+            const events = found.slice(0, first);
+            return { events, hasNextPage: true, endPosition: events[first - 1]?.position ?? null };
+          }
+        }
+        const exhausted = batch.length < limits.readPage;
+        if (exhausted || scanned >= limits.maxScanned) {
+          return { events: found, hasNextPage: !exhausted, endPosition: last ?? null };
+        }
+      }
+    },
+    stream: (streamId) => eventStore.readStream(streamId, { maxCount: maxStreamEvents }),
+    headPosition: () => eventStore.headPosition(),
   };
 }
 
