@@ -779,3 +779,11 @@ describe('conditionTreeInput', () => {
     expect(parseConditionTree(sent)).toEqual(tree);
   });
 });
+
+describe('a trait condition at the root of a tree', () => {
+  it('names its own fields without a leading dot', () => {
+    expect(() =>
+      parseConditionTree({ kind: 'trait', property: 'a', operator: 'regex', value: '(a+)+$' }),
+    ).toThrow(expect.objectContaining({ field: 'value', reason: 'UNSAFE_REGEX' }));
+  });
+});

@@ -97,10 +97,12 @@ export function parsePropertyCondition(
   input: PropertyConditionInput,
   field: string,
 ): PropertyCondition {
-  const property = parseProperty(input.property, `${field}.property`);
-  const operator = parseOperator(input.operator, `${field}.operator`);
-  const value = parseValue(operator, input.value, `${field}.value`);
-  const caseSensitive = parseCaseSensitive(input.caseSensitive, `${field}.caseSensitive`);
+  // A condition at the root of a tree has no path of its own: its fields are named alone.
+  const at = (key: string) => (field === '' ? key : `${field}.${key}`);
+  const property = parseProperty(input.property, at('property'));
+  const operator = parseOperator(input.operator, at('operator'));
+  const value = parseValue(operator, input.value, at('value'));
+  const caseSensitive = parseCaseSensitive(input.caseSensitive, at('caseSensitive'));
   return { property, operator, value, caseSensitive };
 }
 
