@@ -68,7 +68,7 @@ async function main(): Promise<void> {
 
   const eventStore = SqliteEventStore.open({ path: logFile });
   if (!reuse) await appendTraffic(eventStore);
-  const events = Number(await eventStore.headPosition()); // positions start at 1;
+  const events = Number(await eventStore.headPosition()); // positions start at 1
   console.log(
     `log: ${events.toLocaleString('en-US')} events${reuse ? ` (copied from ${reused})` : ''}`,
   );
