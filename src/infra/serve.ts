@@ -1,5 +1,7 @@
 /**
- * Serves until SIGINT or SIGTERM, then shuts down gracefully: the one way `npm start` and
+ * Serves until SIGINT or SIGTERM, then shuts down gracefully (exit code 0); when the projections
+ * stop for good (the projector thread died), shuts down with exit code 1 so that a supervisor
+ * restarts the process from the checkpoints. The one way `npm start` and
  * `touchline serve` run the server.
  */
 import { loadConfig } from './config';
@@ -9,16 +11,23 @@ import { startServer } from './server';
 export async function serveUntilSignalled(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const server = await startServer(config, logger);
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'signal received');
+  const stop = (exitCode: number) =>
     server.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
+  const server = await startServer(config, logger, {
+    onProjectionsLost: () => {
+      logger.fatal('the projections stopped: shutting down so that the process is restarted');
+      void stop(1);
+    },
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    void stop(0);
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

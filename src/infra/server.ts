@@ -56,12 +56,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerHooks {
+  /**
+   * The projections stopped for good (the projector thread died): `serve` shuts the process
+   * down with a failure code so that a supervisor restarts it from the checkpoints.
+   */
+  readonly onProjectionsLost?: () => void;
+}
+
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  hooks: ServerHooks = {},
+): Promise<RunningServer> {
   const eventStore = await openEventStore(config.eventStore);
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
-  const projectors = createProjectors(config, eventStore, readStore, changeFeed, logger, () =>
-    priority.yieldToIngestion(),
+  const projectors = createProjectors(
+    config,
+    { eventStore, readStore, changeFeed, logger, hooks },
+    () => priority.yieldToIngestion(),
   );
   const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
   const manager = projectors.projectors;
@@ -235,10 +249,19 @@ function createTrackingIngestor(
  */
 function createProjectors(
   config: Config,
-  eventStore: EventStore,
-  readStore: ReadStore,
-  changeFeed: ChangeFeed,
-  logger: Logger,
+  {
+    eventStore,
+    readStore,
+    changeFeed,
+    logger,
+    hooks,
+  }: {
+    eventStore: EventStore;
+    readStore: ReadStore;
+    changeFeed: ChangeFeed;
+    logger: Logger;
+    hooks: ServerHooks;
+  },
   yieldToIngestion: () => Promise<void>,
 ): {
   projectors: Projectors;
@@ -264,6 +287,7 @@ function createProjectors(
       logger,
       maxYieldMs: PROJECTOR_MAX_YIELD_MS,
       onAppended: () => eventStore.appendedElsewhere(),
+      onLost: () => hooks.onProjectionsLost?.(),
     });
     // Commands handled on this thread append here: the projector thread hears of them at once.
     eventStore.onAppended(() => thread.appended());

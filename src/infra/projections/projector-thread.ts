@@ -67,6 +67,11 @@ export interface ProjectorThreadOptions {
   readonly maxYieldMs: number;
   /** Called when the projector thread appended (the budget guard's commands). */
   readonly onAppended: () => void;
+  /**
+   * Called when the thread stops without being asked (a crash, its heap exhausted): the read
+   * models no longer move, which the process must not hide.
+   */
+  readonly onLost?: (code: number) => void;
 }
 
 export class ProjectorThread implements Projectors {
@@ -121,10 +126,15 @@ export class ProjectorThread implements Projectors {
         reject(error);
       });
       worker.on('exit', (code) => {
+        // Gone: stopping it later has nothing to wait for.
+        this.worker = null;
         for (const { reject: fail } of this.pending.values())
           fail(new Error('the projector thread stopped'));
         this.pending.clear();
-        if (!this.closing) this.options.logger.fatal({ code }, 'projector thread exited');
+        if (!this.closing) {
+          this.options.logger.fatal({ code }, 'projector thread exited');
+          this.options.onLost?.(code);
+        }
       });
     });
   }
