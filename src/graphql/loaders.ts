@@ -26,10 +26,10 @@ export function createLoaders(services: Services, workspaceId: string): Loaders 
 }
 
 /**
- * Contacts by canonical id in one read; only the ids that are not canonical ones cost two
- * more (their identities, then their contacts).
+ * Contacts by their id or any of their userIds / anonymousIds: canonical ids in one read; only
+ * the ids that are not canonical ones cost two more (their identities, then their contacts).
  */
-async function contactsByIdentity(
+export async function contactsByIdentity(
   services: Services,
   workspaceId: string,
   ids: readonly string[],

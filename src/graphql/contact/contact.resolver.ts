@@ -8,16 +8,11 @@ import {
   type TimelineEntryType,
   type TimelinePlace,
 } from '../../projections/contacts/contact-timeline';
-import {
-  contactIdentitiesCollection,
-  contactsCollection,
-  type ContactIdentityDocument,
-} from '../../projections/contacts/contacts.projection';
+import { contactsCollection } from '../../projections/contacts/contacts.projection';
 import type { Filter } from '../../projections/read-store';
 import type { TouchlineContext } from '../context';
 import { awaitPosition } from '../shared/consistency';
 import { badInput } from '../errors';
-import { documentKey } from '../loaders';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
 import {
   Contact,
@@ -51,13 +46,7 @@ export class ContactResolver {
     @Ctx() context: TouchlineContext,
   ): Promise<Contact | null> {
     await awaitPosition(context, minPosition, [PROJECTION]);
-    const { readModels } = context.services;
-    const mapped = await readModels
-      .collection<ContactIdentityDocument>(contactIdentitiesCollection)
-      .findOne({ _id: documentKey(context.workspaceId, id) });
-    const document = await readModels
-      .collection<ContactDocument>(contactsCollection)
-      .findOne({ _id: documentKey(context.workspaceId, mapped?.contactId ?? id) });
+    const document = await context.loaders.contact.load(id);
     return document && Contact.from(document);
   }
 

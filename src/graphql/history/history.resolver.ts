@@ -1,13 +1,7 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import type { ContactDocument } from '../../projections/contacts/contact-profile';
 import { identitiesOf } from '../../projections/contacts/contact-profile';
-import {
-  contactIdentitiesCollection,
-  contactsCollection,
-  type ContactIdentityDocument,
-} from '../../projections/contacts/contacts.projection';
 import type { Services, TouchlineContext } from '../context';
-import { documentKey } from '../loaders';
+import { contactsByIdentity } from '../loaders';
 import { awaitPosition } from '../shared/consistency';
 import {
   decodePositionCursor,
@@ -106,12 +100,6 @@ export async function eventQuery(
 async function withIdentities(services: Services, query: EventQuery): Promise<EventQuery> {
   const { contactId, workspaceId } = query;
   if (contactId === undefined) return query;
-  const { readModels } = services;
-  const mapped = await readModels
-    .collection<ContactIdentityDocument>(contactIdentitiesCollection)
-    .findOne({ _id: documentKey(workspaceId, contactId) });
-  const contact = await readModels
-    .collection<ContactDocument>(contactsCollection)
-    .findOne({ _id: documentKey(workspaceId, mapped?.contactId ?? contactId) });
+  const [contact] = await contactsByIdentity(services, workspaceId, [contactId]);
   return withContactStreams(query, contact ? identitiesOf(contact) : [contactId]);
 }
