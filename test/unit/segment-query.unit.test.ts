@@ -53,7 +53,6 @@ function entry(segmentId: string, values: Partial<SegmentEntry> = {}): SegmentEn
     kind: 'dynamic',
     version: 1,
     conditions: null,
-    reads: null,
     status: 'active',
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',

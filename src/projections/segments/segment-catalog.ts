@@ -4,7 +4,7 @@
  * traits, event names and other facts their conditions read) and in which order to evaluate
  * them (a segment after the segments it reads).
  */
-import type { SegmentReads } from '../../domain/segment/condition-tree';
+import { readsOf, type SegmentReads } from '../../domain/segment/condition-tree';
 import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
 
 export class WorkingCatalog {
@@ -21,6 +21,8 @@ export class WorkingCatalog {
   private readonly byEvent = new Map<string, string[]>();
   private readonly byTrait = new Map<string, string[]>();
   private readonly dependents = new Map<string, string[]>();
+  /** What each dynamic segment's conditions read (derived from them, never stored). */
+  private readonly reads = new Map<string, SegmentReads>();
   private readonly byFact = {
     revenue: [] as string[],
     conversions: [] as string[],
@@ -57,6 +59,11 @@ export class WorkingCatalog {
 
   activeDynamic(): readonly string[] {
     return this.dynamic;
+  }
+
+  /** What a dynamic segment's conditions read; null for a static (or unknown) one. */
+  readsOf(segmentId: string): SegmentReads | null {
+    return this.reads.get(segmentId) ?? null;
   }
 
   /** Active dynamic segments whose answer may change when these facts of a contact change. */
@@ -105,11 +112,15 @@ export class WorkingCatalog {
     this.byFact.revenue = [];
     this.byFact.conversions = [];
     this.byFact.lastSeen = [];
+    this.reads.clear();
+    for (const entry of this.segments.values()) {
+      if (entry.conditions !== null) this.reads.set(entry.segmentId, readsOf(entry.conditions));
+    }
     const active = [...this.segments.values()].filter((entry) => entry.status === 'active');
-    this.order = evaluationOrder(active);
-    this.dynamic = this.order.filter((id) => this.segments.get(id)!.reads !== null);
+    this.order = evaluationOrder(active, (id) => this.readsOf(id));
+    this.dynamic = this.order.filter((id) => this.reads.has(id));
     for (const id of this.dynamic) {
-      const reads = this.segments.get(id)!.reads as SegmentReads;
+      const reads = this.reads.get(id)!;
       reads.events.forEach((name) => push(this.byEvent, name, id));
       reads.traits.forEach((name) => push(this.byTrait, name, id));
       reads.segments.forEach((referenced) => push(this.dependents, referenced, id));
@@ -121,7 +132,10 @@ export class WorkingCatalog {
 }
 
 /** Depth-first: every segment after the segments it reads (validation rejected cycles). */
-function evaluationOrder(entries: readonly SegmentEntry[]): string[] {
+function evaluationOrder(
+  entries: readonly SegmentEntry[],
+  readsOf: (segmentId: string) => SegmentReads | null,
+): string[] {
   const byId = new Map(entries.map((entry) => [entry.segmentId, entry]));
   const ordered: string[] = [];
   const placed = new Set<string>();
@@ -130,7 +144,7 @@ function evaluationOrder(entries: readonly SegmentEntry[]): string[] {
     const entry = byId.get(id);
     if (entry === undefined || placed.has(id) || visiting.has(id)) return;
     visiting.add(id);
-    entry.reads?.segments.forEach(place);
+    readsOf(id)?.segments.forEach(place);
     visiting.delete(id);
     placed.add(id);
     ordered.push(id);

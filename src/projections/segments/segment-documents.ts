@@ -2,7 +2,7 @@
  * The documents of the segments read model (segments.projection.ts builds them; the GraphQL
  * layer reads them). Instants are ISO-8601 strings unless the field says milliseconds.
  */
-import type { ConditionNode, SegmentReads } from '../../domain/segment/condition-tree';
+import type { ConditionNode } from '../../domain/segment/condition-tree';
 import type { SegmentKind } from '../../domain/segment/segment.events';
 import type { JsonObject } from '../../domain/tracking/tracking.events';
 import type { ContactDocument } from '../contacts/contact-profile';
@@ -40,8 +40,6 @@ export interface SegmentEntry {
   readonly version: number;
   /** Null for a static segment. */
   readonly conditions: ConditionNode | null;
-  /** What the conditions read (null for a static segment): which changes re-evaluate it. */
-  readonly reads: SegmentReads | null;
   readonly status: 'active' | 'archived';
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -27,7 +27,6 @@
 import {
   evaluate,
   nextChange,
-  readsOf,
   type ConditionNode,
   type SegmentContact,
 } from '../../domain/segment/condition-tree';
@@ -331,14 +330,15 @@ class SegmentsBatch {
     position: bigint,
   ): Promise<void> {
     const entry = catalog.get(segmentId);
-    if (entry?.conditions == null || entry.reads === null || entry.status !== 'active') return;
+    const reads = catalog.readsOf(segmentId);
+    if (entry?.conditions == null || reads === null || entry.status !== 'active') return;
     const { workspaceId } = catalog;
     for (let step = 0; step < maxCatchUps; step += 1) {
       const membership = await this.membership(workspaceId, segmentId, contactId);
       if (membership.wakeAt === null || membership.wakeAt > until) return;
       this.save({ ...membership, wakeAt: null });
       const members = new Map<string, boolean>();
-      for (const referenced of entry.reads.segments) {
+      for (const referenced of reads.segments) {
         members.set(referenced, (await this.membership(workspaceId, referenced, contactId)).member);
       }
       const flip = nextChange(
@@ -388,8 +388,9 @@ class SegmentsBatch {
     for (const segmentId of catalog.activeInOrder()) {
       if (!candidates.has(segmentId)) continue;
       const entry = catalog.get(segmentId)!;
-      if (entry.conditions === null || entry.reads === null) continue;
-      for (const referenced of entry.reads.segments) await load(referenced);
+      const reads = catalog.readsOf(segmentId);
+      if (entry.conditions === null || reads === null) continue;
+      for (const referenced of reads.segments) await load(referenced);
       let membership = await load(segmentId);
       const tree = entry.conditions;
       const holds = evaluate(tree, contact, now, isMember);
@@ -613,7 +614,6 @@ class SegmentsBatch {
             kind: definition.kind,
             version,
             conditions,
-            reads: conditions === null ? null : readsOf(conditions),
             status: 'active',
             createdAt: existing?.createdAt ?? at,
             updatedAt: at,
@@ -816,8 +816,7 @@ class SegmentsBatch {
   ): void {
     const day = at.slice(0, 10);
     const id = `${workspaceId}:${segmentId}:${day}`;
-    // Sizes are read-modify-write through the batch's documents, so read synchronously
-    // from what the batch holds; a first touch of the day is loaded by `sizeDocument`.
+    // Recorded now, written once per day and segment when the batch finishes (`flushSizes`).
     this.pendingSizes.push({ id, workspaceId, segmentId, day, entered, size });
   }
 
