@@ -61,7 +61,8 @@ import {
 import { Contact } from '../contact/contact.types';
 import type { TouchlineContext } from '../context';
 import { badInput, userError } from '../errors';
-import { commandIdOrNew, decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
+import { commandIdOrNew, decodeCursor, pageSize } from '../shared/arguments';
+import { nodesPage } from '../shared/page-info';
 import { runCommand } from '../shared/commands';
 import { awaitPosition } from '../shared/consistency';
 import { closingWith } from '../shared/live';
@@ -129,15 +130,11 @@ export class SegmentResolver {
       limit,
       after: cursor && { createdAt: cursor[0], segmentId: cursor[1] },
     });
-    const last = page.items.at(-1);
-    return {
-      nodes: page.items.map((entry) => Segment.from(entry)),
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        endCursor: last ? encodeCursor([last.createdAt, last.segmentId]) : null,
-      },
-      totalCount: page.totalCount,
-    };
+    return nodesPage(
+      page,
+      (entry) => Segment.from(entry),
+      (entry) => [entry.createdAt, entry.segmentId],
+    );
   }
 
   @Query(() => SegmentMemberConnection, {
@@ -158,20 +155,15 @@ export class SegmentResolver {
       limit,
       after: cursor && { enteredAt: cursor[0], contactId: cursor[1] },
     });
-    const last = page.items.at(-1);
-    return {
-      nodes: page.items.map((member) =>
+    return nodesPage(
+      page,
+      (member) =>
         Object.assign(new SegmentMember(), {
           contactId: member.contactId,
           enteredAt: new Date(member.enteredAt),
         }),
-      ),
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        endCursor: last ? encodeCursor([last.enteredAt, last.contactId]) : null,
-      },
-      totalCount: page.totalCount,
-    };
+      (member) => [member.enteredAt, member.contactId],
+    );
   }
 
   @Query(() => SegmentMembership, {
@@ -284,15 +276,11 @@ export class SegmentResolver {
       },
       { limit, after: cursor && { at: cursor[0], id: cursor[1] } },
     );
-    const last = page.items.at(-1);
-    return {
-      nodes: page.items.map((document) => SegmentChange.from(document)),
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        endCursor: last ? encodeCursor([last.at, last._id]) : null,
-      },
-      totalCount: page.totalCount,
-    };
+    return nodesPage(
+      page,
+      (document) => SegmentChange.from(document),
+      (document) => [document.at, document._id],
+    );
   }
 
   @Query(() => SegmentPreview, {

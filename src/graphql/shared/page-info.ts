@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { encodeCursor } from './arguments';
 
 @ObjectType({ description: 'Relay-style page information.' })
 export class PageInfo {
@@ -33,4 +34,28 @@ export function nodesConnection<T extends object>(
     totalCount!: number;
   }
   return NodesConnection;
+}
+
+/**
+ * A page of read-model items as a connection: each item becomes a node, and the page's
+ * cursor is the last item's sort keys (as `encodeCursor` writes them).
+ */
+export function nodesPage<T, N>(
+  page: {
+    readonly items: readonly T[];
+    readonly hasNextPage: boolean;
+    readonly totalCount: number;
+  },
+  node: (item: T) => N,
+  cursorKeys: (item: T) => readonly (string | number)[],
+): NodesPage<N> {
+  const last = page.items.at(-1);
+  return {
+    nodes: page.items.map(node),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      endCursor: last === undefined ? null : encodeCursor(cursorKeys(last)),
+    },
+    totalCount: page.totalCount,
+  };
 }
