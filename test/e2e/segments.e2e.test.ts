@@ -431,6 +431,14 @@ describe('segments over GraphQL and graphql-ws', () => {
 
   it('imports a static segment from CSV and reports the rows that matched nothing', async () => {
     await create({ id: 'vip', name: 'VIP', kind: 'STATIC' });
+    const sizes = touchline.subscriptions(workspace).iterate<{
+      segmentSizeChanged: { segmentId: string; size: number };
+    }>({ query: `subscription { segmentSizeChanged(segmentId: "vip") { segmentId size } }` });
+    const listeners = touchline.server.changeFeed.subscriberCount;
+    const pushed = takeUntil(sizes[Symbol.asyncIterator](), (values) =>
+      values.some((value) => value.data?.segmentSizeChanged.size === 3),
+    );
+    await until(() => touchline.server.changeFeed.subscriberCount > listeners, 'the subscription');
     const { importSegmentMembers } = await touchline.client(workspace).request<{
       importSegmentMembers: {
         matched: number;
@@ -462,6 +470,10 @@ describe('segments over GraphQL and graphql-ws', () => {
       unmatched: [{ row: 4, value: 'nobody@example.com', reason: 'UNKNOWN_EMAIL' }],
     });
     expect(await members('vip')).toEqual(['ann', 'bob', 'eve']);
+    // The size is pushed as the import lands, for this segment only.
+    const pushedSizes = (await pushed).map((value) => value.data!.segmentSizeChanged);
+    expect(pushedSizes.every((value) => value.segmentId === 'vip')).toBe(true);
+    expect(pushedSizes.at(-1)).toEqual({ segmentId: 'vip', size: 3 });
   });
 
   it('refuses bad definitions with the path of the offending condition, and stores nothing', async () => {
