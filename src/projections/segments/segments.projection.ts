@@ -194,7 +194,6 @@ class SegmentsBatch {
     this.identities.save(profile);
     if (!applied.contact.listed) await this.list(catalog, profile.contactId);
 
-    const contact = segmentContactOf(profile);
     const { contactId } = profile;
     const position = recorded.position;
     if (applied.absorbed !== null) {
@@ -215,7 +214,7 @@ class SegmentsBatch {
         {
           catalog,
           contactId,
-          contact,
+          contact: segmentContactOf(profile),
           now,
           position,
           cause: { kind: 'merge', text: `merged with contact ${applied.absorbed.contactId}` },
@@ -224,7 +223,6 @@ class SegmentsBatch {
       );
       return;
     }
-    const previous = segmentContactOf({ ...before, events: before.events ?? [] });
     const candidates = applied.isNew
       ? new Set(catalog.activeDynamic())
       : catalog.affectedBy({
@@ -234,7 +232,10 @@ class SegmentsBatch {
           conversions: before.conversions !== profile.conversions,
           lastSeen: before.lastSeenAt !== profile.lastSeenAt,
         });
+    // Most events concern few segments or none: the contacts are built only when some are.
     if (candidates.size === 0) return;
+    const previous = segmentContactOf(before);
+    const contact = segmentContactOf(profile);
     await this.catchUp(catalog, contactId, previous, candidates, now, position);
     await this.evaluate(
       {
