@@ -16,17 +16,14 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseBatch } from '../src/domain/tracking/ingestion';
-import { contactStreamId } from '../src/domain/tracking/tracking.events';
 import { parseEventFilter, storeFilter } from '../src/graphql/history/event-query';
 import { loadConfig } from '../src/infra/config';
-import { ExpectedRevision, type EventStore } from '../src/infra/event-store/event-store';
+import type { EventStore } from '../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { EXPORT_PATH } from '../src/infra/export/export-router';
-import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { startServer } from '../src/infra/server';
-import { generateTraffic, toBatches } from '../test/support/traffic';
+import { appendTrafficDays } from './support/traffic-log';
 
 const workspaceId = 'bench';
 const target = 1_000_000;
@@ -67,7 +64,7 @@ async function main(): Promise<void> {
   if (reuse) fs.copyFileSync(reused, logFile);
 
   const eventStore = SqliteEventStore.open({ path: logFile });
-  if (!reuse) await appendTraffic(eventStore);
+  if (!reuse) await appendTrafficDays(eventStore, workspaceId, target);
   const events = Number(await eventStore.headPosition()); // positions start at 1
   console.log(
     `log: ${events.toLocaleString('en-US')} events${reuse ? ` (copied from ${reused})` : ''}`,
@@ -94,36 +91,6 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   printSummary(quiet, results);
-}
-
-/** At least `target` tracked events, a day of traffic for 10,000 contacts at a time. */
-async function appendTraffic(eventStore: EventStore): Promise<void> {
-  let day = 0;
-  while ((await eventStore.headPosition()) < BigInt(target)) {
-    const date = new Date(Date.parse('2026-10-01T00:00:00Z') + day * 86_400_000);
-    const traffic = generateTraffic({ seed: 11 + day, contacts: 10_000, day: date.toISOString() });
-    for (const { batch } of toBatches(traffic.messages, 500)) {
-      const { accepted } = parseBatch(
-        { batch },
-        { receivedAt: date, keepReceivedAt: false, newMessageId: () => 'x' },
-      );
-      await eventStore.appendMany(
-        accepted.map(({ event, streamIdentity }) => ({
-          streamId: contactStreamId(workspaceId, streamIdentity),
-          events: [
-            {
-              eventId: trackingEventId(workspaceId, event.data.messageId),
-              type: event.type,
-              data: event.data,
-              metadata: { workspaceId, schemaVersion: 1 },
-            },
-          ],
-          expected: ExpectedRevision.any,
-        })),
-      );
-    }
-    day += 1;
-  }
 }
 
 /** The workspace's events as the export's filter reads them from the store, not serialised. */

@@ -9,18 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FunnelDefinition } from '../src/domain/funnel';
-import { parseBatch } from '../src/domain/tracking/ingestion';
-import {
-  contactStreamId,
-  contactStreamPrefix,
-  trackingEventTypes,
-} from '../src/domain/tracking/tracking.events';
+import { contactStreamPrefix, trackingEventTypes } from '../src/domain/tracking/tracking.events';
 import { analyseFunnel } from '../src/infra/analyses/funnel-analysis';
-import { ExpectedRevision } from '../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
-import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { funnelReport } from '../src/projections/funnels/funnel-query';
-import { generateTraffic, toBatches } from '../test/support/traffic';
+import { appendTrafficDays } from './support/traffic-log';
 
 const workspaceId = 'bench';
 const target = 1_000_000;
@@ -45,33 +38,8 @@ async function main(): Promise<void> {
   const logFile = process.env.BENCH_LOG ?? path.join(dir, 'events.sqlite');
   const reuse = fs.existsSync(logFile);
   const eventStore = SqliteEventStore.open({ path: logFile });
-  let day = 0;
-  while (!reuse && (await eventStore.headPosition()) + 1n < BigInt(target)) {
-    const date = new Date(Date.parse('2026-10-01T00:00:00Z') + day * 86_400_000);
-    const traffic = generateTraffic({ seed: 11 + day, contacts: 10_000, day: date.toISOString() });
-    for (const { batch } of toBatches(traffic.messages, 500)) {
-      const { accepted } = parseBatch(
-        { batch },
-        { receivedAt: date, keepReceivedAt: false, newMessageId: () => 'x' },
-      );
-      await eventStore.appendMany(
-        accepted.map(({ event, streamIdentity }) => ({
-          streamId: contactStreamId(workspaceId, streamIdentity),
-          events: [
-            {
-              eventId: trackingEventId(workspaceId, event.data.messageId),
-              type: event.type,
-              data: event.data,
-              metadata: { workspaceId, schemaVersion: 1 },
-            },
-          ],
-          expected: ExpectedRevision.any,
-        })),
-      );
-    }
-    day += 1;
-  }
-  const events = Number((await eventStore.headPosition()) + 1n);
+  if (!reuse) await appendTrafficDays(eventStore, workspaceId, target);
+  const events = Number(await eventStore.headPosition());
   console.log(
     `log: ${events.toLocaleString('en-US')} events${reuse ? ` (reused ${logFile})` : ''}`,
   );

@@ -1,0 +1,45 @@
+/**
+ * A log of generated tracking traffic for the benchmarks: days of Segment calls from 10,000
+ * contacts (test/support/traffic.ts), parsed as ingestion parses them and appended to each
+ * contact's stream, one day after another until the log holds at least `target` events.
+ */
+import { parseBatch } from '../../src/domain/tracking/ingestion';
+import { contactStreamId } from '../../src/domain/tracking/tracking.events';
+import { ExpectedRevision, type EventStore } from '../../src/infra/event-store/event-store';
+import { trackingEventId } from '../../src/infra/ingestion/tracking-event-id';
+import { generateTraffic, toBatches } from '../../test/support/traffic';
+
+const firstDay = Date.parse('2026-10-01T00:00:00Z');
+const dayMillis = 86_400_000;
+
+export async function appendTrafficDays(
+  eventStore: EventStore,
+  workspaceId: string,
+  target: number,
+): Promise<void> {
+  // Positions start at 1: the head's position is the number of events.
+  for (let day = 0; (await eventStore.headPosition()) < BigInt(target); day += 1) {
+    const date = new Date(firstDay + day * dayMillis);
+    const traffic = generateTraffic({ seed: 11 + day, contacts: 10_000, day: date.toISOString() });
+    for (const { batch } of toBatches(traffic.messages, 500)) {
+      const { accepted } = parseBatch(
+        { batch },
+        { receivedAt: date, keepReceivedAt: false, newMessageId: () => 'x' },
+      );
+      await eventStore.appendMany(
+        accepted.map(({ event, streamIdentity }) => ({
+          streamId: contactStreamId(workspaceId, streamIdentity),
+          events: [
+            {
+              eventId: trackingEventId(workspaceId, event.data.messageId),
+              type: event.type,
+              data: event.data,
+              metadata: { workspaceId, schemaVersion: 1 },
+            },
+          ],
+          expected: ExpectedRevision.any,
+        })),
+      );
+    }
+  }
+}
