@@ -146,12 +146,12 @@ describe('segments over GraphQL and graphql-ws', () => {
       },
     });
 
+    const listeners = touchline.server.changeFeed.subscriberCount;
     const proBuyers = touchline.subscriptions(workspace).iterate<{
       segmentMembershipChanged: { contactId: string; change: string; reason: { cause: string } };
     }>({
       query: `subscription { segmentMembershipChanged(segmentId: "pro-buyers") { contactId change reason { cause } } }`,
     });
-    const listeners = touchline.server.changeFeed.subscriberCount;
     const arriving = takeUntil(
       proBuyers[Symbol.asyncIterator](),
       (values) => values.length >= 1,
@@ -382,6 +382,7 @@ describe('segments over GraphQL and graphql-ws', () => {
   });
 
   it('moves a contact out when its window passes, pushed over graphql-ws', async () => {
+    const listeners = touchline.server.changeFeed.subscriberCount;
     const changes = touchline.subscriptions(workspace).iterate<{
       segmentMembershipChanged: {
         contactId: string;
@@ -392,7 +393,6 @@ describe('segments over GraphQL and graphql-ws', () => {
     }>({
       query: `subscription { segmentMembershipChanged(segmentId: "browsers") { contactId change at reason { cause } } }`,
     });
-    const listeners = touchline.server.changeFeed.subscriberCount;
     const arriving = takeUntil(
       changes[Symbol.asyncIterator](),
       (values) => values.some((value) => value.data?.segmentMembershipChanged.change === 'LEFT'),
@@ -431,10 +431,18 @@ describe('segments over GraphQL and graphql-ws', () => {
 
   it('imports a static segment from CSV and reports the rows that matched nothing', async () => {
     await create({ id: 'vip', name: 'VIP', kind: 'STATIC' });
+    // A subscription to one segment needs the segment known to the read model first.
+    await request(gql`
+      query ($minPosition: String) {
+        segment(id: "vip", minPosition: $minPosition) {
+          id
+        }
+      }
+    `);
+    const listeners = touchline.server.changeFeed.subscriberCount;
     const sizes = touchline.subscriptions(workspace).iterate<{
       segmentSizeChanged: { segmentId: string; size: number };
     }>({ query: `subscription { segmentSizeChanged(segmentId: "vip") { segmentId size } }` });
-    const listeners = touchline.server.changeFeed.subscriberCount;
     const pushed = takeUntil(sizes[Symbol.asyncIterator](), (values) =>
       values.some((value) => value.data?.segmentSizeChanged.size === 3),
     );
