@@ -96,6 +96,22 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Waits (a few ms) until the clock is past the event's record time, so the next one differs. */
+async function clockPast(event: RecordedEvent): Promise<void> {
+  while (Date.now() <= event.recordedAt.getTime() + 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** The position `positionAt` must answer, read off the events themselves. */
+function lastRecordedAtOrBefore(log: readonly RecordedEvent[], instant: Date): bigint | undefined {
+  let last: bigint | undefined;
+  for (const event of log) {
+    if (event.recordedAt.getTime() <= instant.getTime()) last = event.position;
+  }
+  return last;
+}
+
 export function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: () => string) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -572,6 +588,69 @@ export function describeEventStoreContract(
         const after = await store.headPosition();
         expect(result.position).toBeGreaterThan(before);
         expect(after).toBeGreaterThanOrEqual(result.position);
+      });
+    });
+
+    describe('positionAt', () => {
+      it('answers -1n for an instant before anything was recorded, and on an empty log', async () => {
+        await expect(store.positionAt(new Date(0))).resolves.toBe(-1n);
+
+        // A fresh store of the adapter: empty for SQLite; a shared server never is.
+        const fresh = await factory();
+        try {
+          if ((await fresh.store.headPosition()) === -1n) {
+            await expect(fresh.store.positionAt(new Date(Date.now() + 60_000))).resolves.toBe(-1n);
+          }
+        } finally {
+          await fresh.store.close();
+          await fresh.cleanup?.();
+        }
+      });
+
+      it('answers the last event recorded at or before an instant: before, at, between and after its events', async () => {
+        const names = uniqueNames('position-at');
+        const type = names.type('Tick');
+        const start = await store.headPosition();
+        // Single events and a batch (one record time), each recorded after the clock moved on.
+        for (const batch of [[0], [1], [2, 3], [4]]) {
+          await store.append(
+            names.stream(),
+            batch.map((n) => newEvent(type, { n })),
+            ExpectedRevision.any,
+          );
+          const [last] = await store.readStream(names.stream(), {
+            fromRevision: BigInt(batch[batch.length - 1] as number),
+          });
+          await clockPast(last as RecordedEvent);
+        }
+        // Every event recorded since `start`, other writers' included: the answer's oracle.
+        const log = await store.readAll({ after: start });
+        const mine = log.filter((event) => event.type === type);
+        const times = mine.map((event) => event.recordedAt.getTime());
+        const instants = [
+          times[0]! - 1,
+          ...times,
+          ...times.slice(1).map((time, index) => (time + times[index]!) / 2),
+          times[times.length - 1]! + 1,
+        ].map((time) => new Date(Math.floor(time)));
+
+        for (const instant of instants) {
+          const expected = lastRecordedAtOrBefore(log, instant);
+          const answer = await store.positionAt(instant);
+          if (expected === undefined) expect(answer).toBeLessThanOrEqual(start);
+          else expect({ instant, answer }).toEqual({ instant, answer: expected });
+        }
+        // The spelled-out cases: before the first, at each event, after the last.
+        expect(await store.positionAt(new Date(times[0]! - 1))).toBeLessThan(mine[0]!.position);
+        for (const event of mine) {
+          expect(await store.positionAt(event.recordedAt)).toBeGreaterThanOrEqual(event.position);
+        }
+        expect(await store.positionAt(mine[2]!.recordedAt)).toBe(mine[3]!.position);
+        const headBefore = await store.headPosition();
+        const afterLast = await store.positionAt(new Date(Date.now() + 60_000));
+        const headAfter = await store.headPosition();
+        expect(afterLast).toBeGreaterThanOrEqual(headBefore);
+        expect(afterLast).toBeLessThanOrEqual(headAfter);
       });
     });
 

@@ -93,6 +93,49 @@ describe('SqliteEventStore', () => {
     });
   });
 
+  describe('record times', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('never go back along positions, even when the clock steps back, so positionAt still finds them', async () => {
+      const store = openFile();
+      const clock = jest.spyOn(Date, 'now');
+      clock.mockReturnValue(Date.parse('2025-03-01T12:00:00.000Z'));
+      await store.append('s-1', [newEvent('A')], ExpectedRevision.any);
+      // The clock is set back a minute (NTP, another machine's clock on a shared file).
+      clock.mockReturnValue(Date.parse('2025-03-01T11:59:00.000Z'));
+      await store.append('s-1', [newEvent('B')], ExpectedRevision.any);
+      clock.mockReturnValue(Date.parse('2025-03-01T12:00:30.000Z'));
+      await store.append('s-1', [newEvent('C')], ExpectedRevision.any);
+
+      const times = (await store.readAll()).map((event) => event.recordedAt.toISOString());
+      expect(times).toEqual([
+        '2025-03-01T12:00:00.000Z',
+        '2025-03-01T12:00:00.000Z',
+        '2025-03-01T12:00:30.000Z',
+      ]);
+      expect(await store.positionAt(new Date('2025-03-01T11:59:30.000Z'))).toBe(-1n);
+      expect(await store.positionAt(new Date('2025-03-01T12:00:00.000Z'))).toBe(2n);
+      expect(await store.positionAt(new Date('2025-03-01T12:00:29.999Z'))).toBe(2n);
+      expect(await store.positionAt(new Date('2025-03-01T12:00:30.000Z'))).toBe(3n);
+    });
+
+    it('are found by a search over positions across a longer log, at and between events', async () => {
+      const store = openFile();
+      const clock = jest.spyOn(Date, 'now');
+      const base = Date.parse('2025-03-01T00:00:00.000Z');
+      for (let n = 0; n < 300; n += 1) {
+        clock.mockReturnValue(base + n * 1000);
+        await store.append('s-1', [newEvent('Tick')], ExpectedRevision.any);
+      }
+      const positions = await Promise.all(
+        [0, 1, 149, 150, 298, 299].map((n) => store.positionAt(new Date(base + n * 1000 + 999))),
+      );
+      expect(positions).toEqual([1n, 2n, 150n, 151n, 299n, 300n]);
+      await expect(store.positionAt(new Date(base + 150 * 1000))).resolves.toBe(151n);
+      await expect(store.positionAt(new Date('nope'))).rejects.toThrow(/valid Date/);
+    });
+  });
+
   describe('durability', () => {
     it('keeps every event across close and reopen, and continues the positions', async () => {
       const first = SqliteEventStore.open({ path: join(dir, 'events.db') });

@@ -47,8 +47,7 @@ const scheduled: CampaignEvent = {
   type: 'CampaignScheduled',
   data: {
     campaignId,
-    startsAt: '2025-04-01T00:00:00.000Z',
-    endsAt: '2025-04-30T00:00:00.000Z',
+    schedule: { startsAt: '2025-04-01T00:00:00.000Z', endsAt: '2025-04-30T00:00:00.000Z' },
     scheduledAt: '2025-02-02T00:00:00.000Z',
   },
 };
@@ -446,8 +445,7 @@ describe('ScheduleCampaign', () => {
           type: 'CampaignScheduled',
           data: {
             campaignId,
-            startsAt: '2025-04-01T08:00:00.000Z',
-            endsAt: null,
+            schedule: { startsAt: '2025-04-01T08:00:00.000Z', endsAt: null },
             scheduledAt: nowIso,
           },
         },

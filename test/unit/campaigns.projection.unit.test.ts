@@ -55,8 +55,7 @@ const history: CampaignEvent[] = [
     type: 'CampaignScheduled',
     data: {
       campaignId,
-      startsAt: '2025-04-01T00:00:00.000Z',
-      endsAt: '2025-04-30T00:00:00.000Z',
+      schedule: { startsAt: '2025-04-01T00:00:00.000Z', endsAt: '2025-04-30T00:00:00.000Z' },
       scheduledAt: '2025-02-03T09:00:00.000Z',
     },
   },

@@ -152,6 +152,47 @@ describe('EsdbEventStore.headPosition', () => {
   });
 });
 
+describe('EsdbEventStore.positionAt', () => {
+  /** One event a second from 2025-03-01T00:00:00Z; every third one the server's own. */
+  function timedLog(count: number): FakeClient {
+    const client = new FakeClient();
+    const base = Date.parse('2025-03-01T00:00:00.000Z');
+    for (let n = 1; n <= count; n += 1) {
+      const commit = BigInt(n);
+      const resolved =
+        n % 3 === 0 ? logEvent(commit, '$statsCollected', '$stats-node') : logEvent(commit, 'A');
+      client.log.push({
+        ...resolved,
+        event: { ...resolved.event!, created: new Date(base + n * 1000) },
+      } as AllStreamResolvedEvent);
+    }
+    return client;
+  }
+
+  it('reads $all backwards from the end, page after page, to the last event at or before the instant', async () => {
+    const client = timedLog(2500);
+    const store = new EsdbEventStore(client.asClient());
+
+    // 10 s in: event 10; 12 s in: the system event 12 is passed over for 11.
+    await expect(store.positionAt(new Date('2025-03-01T00:00:10.000Z'))).resolves.toBe(10n);
+    await expect(store.positionAt(new Date('2025-03-01T00:00:12.500Z'))).resolves.toBe(11n);
+    expect(client.readAllCalls.length).toBeGreaterThan(4); // 2,500 events, pages of 1,000
+    expect(client.readAllCalls.every((call) => call.direction === 'backwards')).toBe(true);
+    expect(client.readAllCalls[0]?.fromPosition).toBe('end');
+    expect(client.readAllCalls.filter((call) => call.fromPosition === 'end')).toHaveLength(2);
+  });
+
+  it('answers the head after the last event and -1 before the first', async () => {
+    const store = new EsdbEventStore(timedLog(10).asClient());
+
+    await expect(store.positionAt(new Date('2030-01-01T00:00:00.000Z'))).resolves.toBe(10n);
+    await expect(store.positionAt(new Date('2025-03-01T00:00:00.999Z'))).resolves.toBe(-1n);
+    await expect(
+      new EsdbEventStore(new FakeClient().asClient()).positionAt(new Date()),
+    ).resolves.toBe(-1n);
+  });
+});
+
 describe('EsdbEventStore.subscribe', () => {
   it('resubscribes after a drop from the last delivered position, without duplicates', async () => {
     const client = new FakeClient();

@@ -36,6 +36,7 @@ import {
   toReadPosition,
   type EsdbRecordedEvent,
 } from '../../src/infra/event-store/esdb-mapping';
+import { UnknownSchemaVersionError } from '../../src/domain/shared/upcasting';
 
 const ID_A = '8d3c1f0e-1b2a-4c5d-9e8f-0a1b2c3d4e5f';
 const ID_B = '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b';
@@ -313,6 +314,48 @@ describe('decoding recorded events', () => {
     expect(() => decodeRecordedEvent({ ...recorded, metadata: undefined }, 1n)).toThrow(
       EventDecodingError,
     );
+  });
+
+  const scheduledV1: EsdbRecordedEvent = {
+    ...recorded,
+    streamId: 'campaign-ws-1:spring-sale',
+    type: 'CampaignScheduled',
+    data: {
+      campaignId: 'spring-sale',
+      startsAt: '2025-04-01T00:00:00.000Z',
+      endsAt: null,
+      scheduledAt: '2025-02-02T00:00:00.000Z',
+    },
+    metadata: { workspaceId: 'ws-1', schemaVersion: 1 },
+  };
+
+  it('hands out an event stored in an older shape upcast to the current one, leaving the stored one as it is', () => {
+    const decoded = decodeRecordedEvent(scheduledV1, 900n);
+
+    expect(decoded.data).toEqual({
+      campaignId: 'spring-sale',
+      schedule: { startsAt: '2025-04-01T00:00:00.000Z', endsAt: null },
+      scheduledAt: '2025-02-02T00:00:00.000Z',
+    });
+    expect(decoded.metadata).toEqual({
+      workspaceId: 'ws-1',
+      schemaVersion: 2,
+      storedSchemaVersion: 1,
+    });
+    expect(scheduledV1.metadata).toEqual({ workspaceId: 'ws-1', schemaVersion: 1 });
+  });
+
+  it('refuses an event stored by a later build, and a subscription does not retry it', () => {
+    const future = { ...scheduledV1, metadata: { workspaceId: 'ws-1', schemaVersion: 3 } };
+
+    expect(() => decodeRecordedEvent(future, 900n)).toThrow(UnknownSchemaVersionError);
+    let error: unknown;
+    try {
+      decodeRecordedEvent(future, 900n);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(isFatalSubscriptionError(error)).toBe(true);
   });
 });
 

@@ -195,7 +195,11 @@ function schedule({ data, metadata }: ScheduleCampaign, state: CampaignState): C
   if (endsAt !== null) assertEndsAfterStart(startsAt, endsAt, 'endsAt');
   return {
     type: 'CampaignScheduled',
-    data: { campaignId: data.campaignId, startsAt, endsAt, scheduledAt: timestamp(metadata) },
+    data: {
+      campaignId: data.campaignId,
+      schedule: { startsAt, endsAt },
+      scheduledAt: timestamp(metadata),
+    },
   };
 }
 

@@ -75,12 +75,16 @@ export type CampaignUpdated = DomainEvent<
   { readonly campaignId: string; readonly changes: CampaignChanges; readonly updatedAt: string }
 >;
 
+/**
+ * Schema version 2: the schedule is the same `{ startsAt, endsAt }` object that
+ * CampaignCreated carries and the state keeps, with a start (version 1 spread the two
+ * fields over the event; campaign.upcasters.ts lifts it).
+ */
 export type CampaignScheduled = DomainEvent<
   'CampaignScheduled',
   {
     readonly campaignId: string;
-    readonly startsAt: string;
-    readonly endsAt: string | null;
+    readonly schedule: CampaignSchedule & { readonly startsAt: string };
     readonly scheduledAt: string;
   }
 >;

@@ -117,11 +117,10 @@ export function evolve(state: CampaignState, event: CampaignEvent): CampaignStat
     }
     case 'CampaignScheduled': {
       if (state.status === 'Nonexistent') return state;
-      const schedule = { startsAt: event.data.startsAt, endsAt: event.data.endsAt };
       return {
         status: 'Scheduled',
         ...carriedOver(state),
-        campaign: { ...state.campaign, schedule },
+        campaign: { ...state.campaign, schedule: { ...event.data.schedule } },
       };
     }
     case 'CampaignLaunched':

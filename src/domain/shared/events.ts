@@ -31,6 +31,11 @@ export interface EventMetadata {
   readonly causationId?: string;
   /** Shape version of the event's data; upcasters lift older ones on read. */
   readonly schemaVersion: number;
+  /**
+   * Set on read only, when upcasters lifted the event: the `schemaVersion` the log holds
+   * (`schemaVersion` is then the current one). Writers never store it.
+   */
+  readonly storedSchemaVersion?: number;
   readonly [key: string]: unknown;
 }
 

@@ -63,8 +63,17 @@ export class LogEvent {
   @Field()
   type!: string;
 
-  @Field(() => Int, { description: 'Version of the shape of its data (metadata.schemaVersion).' })
+  @Field(() => Int, {
+    description:
+      'Version of the shape of `data`: the current one of its type, since older events are upcast when read (metadata.schemaVersion).',
+  })
   version!: number;
+
+  @Field(() => Int, {
+    description:
+      'Version of the shape the log holds: lower than `version` when the event was upcast on read (metadata.storedSchemaVersion), equal otherwise.',
+  })
+  storedVersion!: number;
 
   @Field(() => Date, {
     nullable: true,
@@ -101,6 +110,7 @@ export class LogEvent {
       revision: event.revision.toString(),
       type: event.type,
       version: metadata.schemaVersion,
+      storedVersion: metadata.storedSchemaVersion ?? metadata.schemaVersion,
       occurredAt: occurredAt(event),
       recordedAt: event.recordedAt,
       data: event.data,

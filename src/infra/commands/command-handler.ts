@@ -10,6 +10,7 @@ import type {
   DomainEvent,
   RecordedEvent,
 } from '../../domain/shared/events';
+import { currentSchemaVersion } from '../../domain/event-schemas';
 import { DomainError } from '../../domain/shared/errors';
 import {
   type EventStore,
@@ -52,8 +53,6 @@ export class ConcurrencyConflictError extends DomainError {
     );
   }
 }
-
-export const SCHEMA_VERSION = 1;
 
 export class CommandHandler {
   constructor(private readonly store: EventStore) {}
@@ -151,7 +150,7 @@ function toAppend(
     metadata: {
       workspaceId: metadata.workspaceId,
       commandId: metadata.commandId,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: currentSchemaVersion(event.type),
       ...(metadata.actor !== undefined && { actor: metadata.actor }),
       correlationId: metadata.correlationId ?? metadata.commandId,
       ...(metadata.causationId !== undefined && { causationId: metadata.causationId }),

@@ -87,6 +87,8 @@ const DEFAULT_PING_TIMEOUT_MS = 5_000;
 const CHECKED_APPEND_ATTEMPTS = 5;
 /** System events are frequent ($stats every 30 s); the head is found a page at a time. */
 const HEAD_SEARCH_PAGE = 128;
+/** A search back in time may cross many events; larger pages mean fewer round trips. */
+const TIME_SEARCH_PAGE = 1000;
 
 export class EsdbEventStore implements EventStore {
   readonly #client: EsdbClient;
@@ -341,24 +343,41 @@ export class EsdbEventStore implements EventStore {
 
   async headPosition(): Promise<bigint> {
     this.#assertOpen();
+    return this.#lastPositionWhere(() => true, HEAD_SEARCH_PAGE);
+  }
+
+  /**
+   * The server keeps no index by time, so this reads $all backwards from the end until an
+   * event created at or before `instant`: the cost grows with the events recorded since.
+   * Reading backwards makes it the last such event whatever order the server's clock took.
+   */
+  async positionAt(instant: Date): Promise<bigint> {
+    this.#assertOpen();
+    const time = instant instanceof Date ? instant.getTime() : Number.NaN;
+    if (Number.isNaN(time))
+      throw new TypeError(`instant must be a valid Date, got ${String(instant)}`);
+    return this.#lastPositionWhere((event) => event.created.getTime() <= time, TIME_SEARCH_PAGE);
+  }
+
+  /** The position of the newest Touchline event that `accepts`, read backwards from the end. */
+  async #lastPositionWhere(
+    accepts: (event: AllStreamRecordedEvent) => boolean,
+    pageSize: number,
+  ): Promise<bigint> {
     let from: ReadPosition = END;
     let lastSeen: Position | undefined;
     for (;;) {
       const page = await collect(
-        this.#client.readAll({
-          fromPosition: from,
-          maxCount: HEAD_SEARCH_PAGE,
-          direction: BACKWARDS,
-        }),
+        this.#client.readAll({ fromPosition: from, maxCount: pageSize, direction: BACKWARDS }),
       );
       for (const { event } of page) {
         if (!event) continue;
         // Backward reads exclude their start; the check keeps that true whatever the server.
         if (lastSeen && comparePositions(event.position, lastSeen) >= 0) continue;
         lastSeen = event.position;
-        if (!isSystemEvent(event)) return event.position.commit;
+        if (!isSystemEvent(event) && accepts(event)) return event.position.commit;
       }
-      if (page.length < HEAD_SEARCH_PAGE || !lastSeen) return -1n;
+      if (page.length < pageSize || !lastSeen) return -1n;
       from = lastSeen;
     }
   }

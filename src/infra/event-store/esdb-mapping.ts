@@ -24,7 +24,9 @@ import type {
   Position,
   ReadPosition,
 } from '@eventstore/db-client';
+import { upcastEvent } from '../../domain/event-schemas';
 import type { EventMetadata, RecordedEvent } from '../../domain/shared/events';
+import { UnknownSchemaVersionError } from '../../domain/shared/upcasting';
 import { DuplicateEventError, WrongExpectedRevisionError } from './event-store';
 import type { EventFilter, EventToAppend, ExpectedRevision } from './event-store';
 
@@ -368,6 +370,7 @@ export function isFatalSubscriptionError(error: unknown): boolean {
     error instanceof NotFoundError ||
     error instanceof StreamDeletedError ||
     error instanceof EventDecodingError ||
+    error instanceof UnknownSchemaVersionError ||
     error instanceof TypeError ||
     error instanceof RangeError
   );
@@ -402,16 +405,17 @@ export class EventDecodingError extends Error {
 }
 
 /**
- * A client event as the port's RecordedEvent. The client has already parsed the JSON: it
- * hands back the raw string when the data is not valid JSON and the raw bytes when the
- * metadata is not, and both must be objects for Touchline.
+ * A client event as the port's RecordedEvent, in its type's current shape (upcast; the
+ * stored event keeps its own). The client has already parsed the JSON: it hands back the
+ * raw string when the data is not valid JSON and the raw bytes when the metadata is not,
+ * and both must be objects for Touchline.
  */
 export function decodeRecordedEvent(event: EsdbRecordedEvent, position: bigint): RecordedEvent {
   const fail = (reason: string) => new EventDecodingError(event.id, event.streamId, reason);
   if (!event.isJson) throw fail('its content type is not application/json');
   if (!isJsonObject(event.data)) throw fail('its data is not a JSON object');
   if (!isJsonObject(event.metadata)) throw fail('its metadata is not a JSON object');
-  return {
+  return upcastEvent({
     eventId: event.id,
     type: event.type,
     data: event.data,
@@ -420,7 +424,7 @@ export function decodeRecordedEvent(event: EsdbRecordedEvent, position: bigint):
     revision: event.revision,
     position,
     recordedAt: event.created,
-  };
+  });
 }
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {

@@ -99,6 +99,10 @@ export interface EventStore {
   subscribe(options?: SubscribeOptions): EventSubscription;
   /** Position of the newest event in the log; `-1n` when the log is empty. */
   headPosition(): Promise<bigint>;
+  /**
+   * Position of the last event recorded at or before `instant`; `-1n` when none was.
+   */
+  positionAt(instant: Date): Promise<bigint>;
   /** True when the store answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

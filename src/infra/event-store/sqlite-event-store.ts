@@ -3,8 +3,18 @@
  * one `events` table. Positions are the table's AUTOINCREMENT rowid, so they start at 1 and
  * strictly increase in commit order: appends take the write lock (`BEGIN IMMEDIATE`), so
  * only one writer — in this process or another one sharing the file — commits at a time.
+ *
+ * Record times (`recorded_at`, ms) never decrease along positions: a commit is stamped with
+ * the later of the clock and the newest stamp in the file, so a clock stepped back (NTP, a
+ * writer on another machine's clock) cannot break the order `positionAt` searches by. Files
+ * written before that rule may hold such a step back; `positionAt` then answers a position
+ * next to the step, not necessarily the last one at or before the instant.
+ *
+ * Events are handed out in their type's current shape (upcast on read); rows keep the shape
+ * and `schemaVersion` they were written with.
  */
 import Database from 'better-sqlite3';
+import { upcastEvent } from '../../domain/event-schemas';
 import type { RecordedEvent } from '../../domain/shared/events';
 import {
   DuplicateEventError,
@@ -150,8 +160,9 @@ export class SqliteEventStore implements EventStore {
   ) {
     this.statements = prepareStatements(db);
     this.appendTransaction = db.transaction((writes) => {
-      // One record time for the whole commit: these events became durable together.
-      const recordedAt = Date.now();
+      // One record time for the whole commit: these events became durable together. Never
+      // before the newest stamp, read under the write lock (see the top of this file).
+      const recordedAt = Math.max(Date.now(), Number(this.statements.lastRecordedAt.get() ?? 0n));
       const known = writes.length >= BULK_LOOKUP_THRESHOLD ? this.lookUpInBulk(writes) : undefined;
       return writes.map((write) => this.appendInTransaction(write, recordedAt, known));
     });
@@ -247,6 +258,29 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<bigint> {
     this.assertOpen();
     return this.currentHead() ?? -1n;
+  }
+
+  /**
+   * A binary search over positions, each probe one primary-key seek: record times never
+   * decrease along positions (see the top of this file), so no time index is needed.
+   */
+  async positionAt(instant: Date): Promise<bigint> {
+    this.assertOpen();
+    const time = instantMs(instant);
+    const first = this.statements.firstFrom.get(0n);
+    const head = this.currentHead();
+    if (!first || head === undefined || first.recorded_at > time) return -1n;
+    // The answer is `known` or a position between it and `beyond`; none from `beyond` on is.
+    let known = first.position;
+    let beyond = head + 1n;
+    while (beyond - known > 1n) {
+      const middle = known + (beyond - known) / 2n;
+      const probe = this.statements.firstFrom.get(middle);
+      if (!probe || probe.position >= beyond) beyond = middle;
+      else if (probe.recorded_at <= time) known = probe.position;
+      else beyond = probe.position;
+    }
+    return known;
   }
 
   async ping(): Promise<boolean> {
@@ -551,6 +585,13 @@ function prepareStatements(db: Database.Database) {
        WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     ),
     head: db.prepare<[], bigint | null>('SELECT MAX(position) FROM events').pluck(),
+    lastRecordedAt: db
+      .prepare<[], bigint>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1')
+      .pluck(),
+    /** The first event at or after a position: one seek on the primary key. */
+    firstFrom: db.prepare<[bigint], { position: bigint; recorded_at: bigint }>(
+      'SELECT position, recorded_at FROM events WHERE position >= ? ORDER BY position LIMIT 1',
+    ),
     ping: db.prepare<[], bigint>('SELECT 1').pluck(),
   };
 }
@@ -645,7 +686,7 @@ function toJsonObject(value: unknown, what: string): string {
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
+  return upcastEvent({
     eventId: row.event_id,
     type: row.type,
     data: JSON.parse(row.data) as object,
@@ -654,7 +695,14 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     revision: row.revision,
     position: row.position,
     recordedAt: new Date(Number(row.recorded_at)),
-  };
+  });
+}
+
+function instantMs(instant: Date): bigint {
+  const time = instant instanceof Date ? instant.getTime() : Number.NaN;
+  if (Number.isNaN(time))
+    throw new TypeError(`instant must be a valid Date, got ${String(instant)}`);
+  return BigInt(time);
 }
 
 /** Whether a stream currently at `current` (-1n: missing) meets the expectation. */

@@ -23,12 +23,10 @@ import {
   type EventStore,
   type StreamWrite,
 } from '../event-store/event-store';
+import { currentSchemaVersion } from '../../domain/event-schemas';
 import { ValidationError } from '../../domain/shared/errors';
 import type { Logger } from '../logger';
 import { trackingEventId } from './tracking-event-id';
-
-/** Shape version of the tracking events' data. */
-export const TRACKING_SCHEMA_VERSION = 1;
 
 export interface TrackingServiceDependencies {
   readonly eventStore: EventStore;
@@ -233,7 +231,12 @@ function toStreamWrite(workspaceId: string, message: AcceptedMessage, source: st
         eventId: trackingEventId(workspaceId, messageId),
         type: event.type,
         data: event.data,
-        metadata: { workspaceId, schemaVersion: TRACKING_SCHEMA_VERSION, messageId, source },
+        metadata: {
+          workspaceId,
+          schemaVersion: currentSchemaVersion(event.type),
+          messageId,
+          source,
+        },
       },
     ],
     expected: ExpectedRevision.any,

@@ -10,6 +10,7 @@
  * appended while nothing is due, so an idle workspace's log does not grow.
  */
 import { randomUUID } from 'node:crypto';
+import { currentSchemaVersion } from '../../domain/event-schemas';
 import { segmentClockStreamId } from '../../domain/segment';
 import type { SegmentClockTicked } from '../../domain/segment/segment.events';
 import {
@@ -64,7 +65,13 @@ export async function watchSegmentClock(options: SegmentClockOptions): Promise<(
       };
       await eventStore.append(
         segmentClockStreamId(workspaceId),
-        [{ eventId: randomUUID(), ...event, metadata: { workspaceId, schemaVersion: 1 } }],
+        [
+          {
+            eventId: randomUUID(),
+            ...event,
+            metadata: { workspaceId, schemaVersion: currentSchemaVersion(event.type) },
+          },
+        ],
         ExpectedRevision.any,
       );
     } catch (error) {

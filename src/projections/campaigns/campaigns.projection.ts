@@ -97,7 +97,8 @@ export function evolveCampaignDocument(
     case 'CampaignUpdated':
       return document && updated(document, recorded, event.data);
     case 'CampaignScheduled': {
-      const { startsAt, endsAt, scheduledAt } = event.data;
+      const { schedule, scheduledAt } = event.data;
+      const { startsAt, endsAt } = schedule;
       return (
         document &&
         amend(document, recorded, scheduledAt, { status: 'SCHEDULED', startsAt, endsAt })
