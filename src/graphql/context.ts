@@ -15,6 +15,7 @@ import type {
   AttributionReports,
 } from '../projections/attribution/attribution-query';
 import type { AttributionSettings } from '../projections/attribution/journeys';
+import type { ChannelRule } from '../projections/touchpoints/channels';
 import type { StartRange } from '../projections/funnels/funnel-events';
 import type { FunnelPersonDocument } from '../projections/funnels/funnels.projection';
 import type { RecordedEvent } from '../domain/shared/events';
@@ -83,10 +84,19 @@ export interface Analyses {
     range: StartRange | null,
   ): Promise<FunnelPersonDocument[]>;
   /**
-   * Attribution under other settings than the live read model's (lookback, half-life),
-   * computed from one workspace's log by the attribution projection itself into memory.
+   * Attribution under other settings than the live read model's (lookback, half-life, a
+   * channel table other than ANALYTICS.md's), computed from one workspace's log by the
+   * attribution projection itself into memory.
    */
-  attribution(workspaceId: string, settings: AttributionSettings): Promise<AttributionReadModel>;
+  attribution(
+    workspaceId: string,
+    settings: AttributionSettings,
+    options?: {
+      readonly channelRules?: readonly ChannelRule<string>[];
+      /** From the log up to the last event recorded at this instant; default: all of it. */
+      readonly asOf?: Date;
+    },
+  ): Promise<AttributionReadModel>;
 }
 
 /** One attribution read model, and its reports (the same query code over either). */
@@ -98,6 +108,22 @@ export interface AttributionReadModel {
    * data-driven models serves every request until the workspace's sums move.
    */
   readonly reports: AttributionReports;
+}
+
+/** The read models as they were at a past instant, replayed from the log. */
+export interface PastReadModels {
+  /** The last log position recorded at or before the instant (`-1n`: none). */
+  readonly position: bigint;
+  readonly readModels: ReadModels;
+  readonly attribution: AttributionReadModel;
+}
+
+export interface TimeTravel {
+  /**
+   * The named projections' read models as of `instant`: the log up to the last event recorded
+   * then, replayed through the projections' own code into a throw-away store.
+   */
+  at(instant: Date, projections: readonly string[]): Promise<PastReadModels>;
 }
 
 export interface ReadModels {
@@ -235,6 +261,8 @@ export interface Services {
   readonly attribution: AttributionReadModel;
   readonly tracking: TrackingIngestion;
   readonly readModels: ReadModels;
+  /** Read models as of a past instant (`asOf` arguments). */
+  readonly timeTravel: TimeTravel;
   readonly history: ContactHistory;
   /** The log itself, for analysts. */
   readonly log: EventLog;

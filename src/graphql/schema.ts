@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { ProjectionResolver } from './admin/projection.resolver';
 import { AttributionResolver } from './attribution/attribution.resolver';
+import { ChannelRulesResolver } from './attribution/channel-rules.resolver';
 import { BudgetResolver } from './budget/budget.resolver';
 import { CampaignCommandResultResolver, CampaignResolver } from './campaign/campaign.resolver';
 import {
@@ -47,6 +48,7 @@ export function buildTouchlineSchema(): Promise<GraphQLSchema> {
       FunnelResolver,
       ExperimentResolver,
       AttributionResolver,
+      ChannelRulesResolver,
       SegmentResolver,
       SegmentMemberResolver,
       HistoryResolver,

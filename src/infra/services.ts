@@ -9,13 +9,16 @@ import { experimentDecider, experimentStreamId } from '../domain/experiment';
 import { funnelDecider, funnelStreamId } from '../domain/funnel';
 import { segmentDecider, segmentStreamId } from '../domain/segment';
 import type { CommandMetadata, Decider, DomainEvent, RecordedEvent } from '../domain/shared/events';
+import { currentSchemaVersion } from '../domain/event-schemas';
 import { contactStreamId } from '../domain/tracking/tracking.events';
 import type {
   AttributionReadModel,
   CommittedBatch,
   ContactHistory,
   EventLog,
+  PastReadModels,
   Services,
+  TimeTravel,
 } from '../graphql/context';
 import { matchesEventQuery, storeFilter } from '../graphql/history/event-query';
 import {
@@ -27,6 +30,7 @@ import type { DocumentChange } from '../projections/projection';
 import type { Document, ReadStore } from '../projections/read-store';
 import { analyseAttribution } from './analyses/attribution-analysis';
 import { analyseFunnel } from './analyses/funnel-analysis';
+import { replayProjections } from './history/replay';
 import { CommandHandler, deterministicEventId } from './commands/command-handler';
 import { ExpectedRevision, WrongExpectedRevisionError } from './event-store/event-store';
 import type { TrackingIngestor } from './ingestion/tracking-service';
@@ -88,7 +92,7 @@ export function createServices(deps: ServiceDependencies): Services {
                 eventId: deterministicEventId(`exposure|${streamId}`),
                 type: 'ExperimentExposed',
                 data: exposure,
-                metadata: { workspaceId, schemaVersion: 1 },
+                metadata: { workspaceId, schemaVersion: currentSchemaVersion('ExperimentExposed') },
               },
             ],
             ExpectedRevision.noStream,
@@ -124,6 +128,7 @@ export function createServices(deps: ServiceDependencies): Services {
       ),
     },
     tracking: deps.tracking,
+    timeTravel: timeTravel(deps.eventStore),
     history: contactHistory(deps.eventStore, maxContactEventsPerIdentity),
     log: eventLog(deps.eventStore),
     readModels: {
@@ -281,25 +286,29 @@ async function lastRevision(
 
 /**
  * Attribution under other settings, recomputed from the log; the last few answers are kept
- * by (workspace, settings, log head), so asking again while nothing was appended, or asking
- * for another model or range under the same settings, does not replay the log again.
+ * by (workspace, settings, channel table, log head), so asking again while nothing was
+ * appended, or asking for another model or range under the same settings, does not replay
+ * the log again.
  */
 function recomputedAttribution(
   eventStore: EventStore,
   kept = 2,
 ): Services['analyses']['attribution'] {
   const recent = new Map<string, Promise<AttributionReadModel>>();
-  return async (workspaceId, settings) => {
-    const head = await eventStore.headPosition();
+  return async (workspaceId, settings, { channelRules, asOf } = {}) => {
+    const head =
+      asOf === undefined ? await eventStore.headPosition() : await eventStore.positionAt(asOf);
     const key = JSON.stringify([
       workspaceId,
       settings.lookbackMs,
       settings.halfLifeMs,
+      channelRules ?? null,
       head.toString(),
     ]);
     let answer = recent.get(key);
     if (answer === undefined) {
       answer = analyseAttribution(eventStore, workspaceId, settings, {
+        channelRules,
         until: head,
         onProgress: () => new Promise((resolve) => setImmediate(resolve)),
       });
@@ -309,5 +318,52 @@ function recomputedAttribution(
       if (recent.size > kept) recent.delete(recent.keys().next().value as string);
     }
     return answer;
+  };
+}
+
+/**
+ * Read models as of past instants. A replay is kept by (projections, position), the last few
+ * of them, so the questions an analyst asks about one instant (a series, then a breakdown, then
+ * another model) replay the log once; a replay that failed is not kept.
+ */
+export function timeTravel(eventStore: EventStore, kept = 3): TimeTravel {
+  const recent = new Map<string, Promise<PastReadModels>>();
+  return {
+    async at(instant, projections) {
+      const position = await eventStore.positionAt(instant);
+      const names = [...new Set(projections)].sort();
+      const key = JSON.stringify([names, position.toString()]);
+      let past = recent.get(key);
+      if (past === undefined) {
+        past = replayedAt(eventStore, names, position);
+        past.catch(() => recent.delete(key));
+        if (recent.size >= kept) recent.delete(recent.keys().next().value as string);
+      } else {
+        recent.delete(key); // kept as the most recently used
+      }
+      recent.set(key, past);
+      return past;
+    },
+  };
+}
+
+async function replayedAt(
+  eventStore: EventStore,
+  projections: readonly string[],
+  position: bigint,
+): Promise<PastReadModels> {
+  const replayed = await replayProjections({
+    eventStore,
+    projections,
+    until: position,
+    // Let requests in between batches: a replay of a long history takes seconds.
+    onProgress: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  const collection = <T extends Document>(logical: string) => replayed.collection<T>(logical);
+  return {
+    position,
+    // The replay is the log up to the position itself: nothing to wait for.
+    readModels: { collection, waitForPosition: () => Promise.resolve(true) },
+    attribution: { collection, reports: new AttributionReports(collection) },
   };
 }

@@ -6,8 +6,7 @@
  * settings are refused on their field.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { graphQLError, startTestServer, type TestServer } from './harness';
+import { graphQLError, postBatch, startTestServer, type TestServer } from './harness';
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
@@ -125,15 +124,7 @@ describe('attribution settings end to end', () => {
   beforeAll(async () => {
     touchline = await startTestServer();
     const messages = Array.from({ length: 24 }, (_, i) => shopper(i)).flat();
-    const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch: messages }),
-    });
-    const body = (await response.json()) as { accepted: number; position: string };
+    const body = await postBatch(touchline, messages);
     expect(body.accepted).toBe(messages.length);
     seen = body.position;
   });

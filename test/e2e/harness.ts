@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/infra/config';
 import { createLogger } from '../../src/infra/logger';
 import { type RunningServer, startServer } from '../../src/infra/server';
+import { developmentWriteKeyAuthorization } from '../support/traffic';
 
 export interface TestServer {
   readonly server: RunningServer;
@@ -65,6 +66,25 @@ export async function startTestServer(
       await server.stop();
     },
   };
+}
+
+/** Posts one Segment `/v1/batch` with the development write key; answers its JSON body. */
+export async function postBatch(
+  touchline: TestServer,
+  batch: readonly unknown[],
+): Promise<{ accepted: number; position: string; rejected: unknown[] }> {
+  const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: developmentWriteKeyAuthorization,
+    },
+    body: JSON.stringify({ batch }),
+  });
+  if (response.status !== 200) {
+    throw new Error(`/v1/batch answered ${response.status}: ${await response.text()}`);
+  }
+  return (await response.json()) as { accepted: number; position: string; rejected: unknown[] };
 }
 
 /** The error a GraphQL call failed with: its `extensions` and message. */

@@ -23,10 +23,11 @@ import {
 } from '../../projections/attribution/journeys';
 import { MarkovChainTooLargeError, type MarkovOrder } from '../../projections/attribution/markov';
 import { DAY_MS } from '../../projections/attribution/models';
+import type { ChannelRule } from '../../projections/touchpoints/channels';
 import type { AttributionReadModel, TouchlineContext } from '../context';
 import { badInput } from '../errors';
 import { runCommand } from '../shared/commands';
-import { awaitPosition } from '../shared/consistency';
+import { asOfDescription, awaitPosition, readingContext } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import {
   AttributionArgs,
@@ -43,9 +44,11 @@ import {
   ConversionPathsReport,
   type ReportSettings,
 } from './attribution.types';
+import { channelRulesInput, type ChannelRuleInput } from './channel-rules.types';
 
 const PROJECTIONS = [attributionProjectionName];
 const SETTINGS_PROJECTIONS = [attributionSettingsProjectionName];
+const ALL_PROJECTIONS = [...PROJECTIONS, ...SETTINGS_PROJECTIONS];
 const MAX_PATH_ROWS = 100;
 
 @Resolver()
@@ -58,8 +61,9 @@ export class AttributionResolver {
     @Args(() => AttributionArgs) args: AttributionArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<AttributionReport> {
-    const question = parseQuestion(context, args, await servedSettings(context));
-    const source = await readModel(context, question, args.minPosition);
+    const reading = await readingContext(context, args, ALL_PROJECTIONS);
+    const question = parseQuestion(reading, args, await servedSettings(reading));
+    const source = await readModel(reading, question, args);
     const report = await withinLimits(
       source.reports.report(args.model, question.query, { order: question.order }),
     );
@@ -74,8 +78,9 @@ export class AttributionResolver {
     @Args(() => AttributionWindowArgs) args: AttributionWindowArgs,
     @Ctx() context: TouchlineContext,
   ): Promise<AttributionComparison> {
-    const question = parseQuestion(context, args, await servedSettings(context));
-    const source = await readModel(context, question, args.minPosition);
+    const reading = await readingContext(context, args, ALL_PROJECTIONS);
+    const question = parseQuestion(reading, args, await servedSettings(reading));
+    const source = await readModel(reading, question, args);
     const reports = await withinLimits(
       source.reports.compare(question.query, { order: question.order }),
     );
@@ -93,12 +98,13 @@ export class AttributionResolver {
     if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_PATH_ROWS) {
       throw badInput('limit', `limit must be from 1 to ${MAX_PATH_ROWS}`, 'INVALID_LIMIT');
     }
+    const reading = await readingContext(context, args, ALL_PROJECTIONS);
     const question = parseQuestion(
-      context,
+      reading,
       { ...args, halfLifeDays: null, markovOrder: 1 },
-      await servedSettings(context),
+      await servedSettings(reading),
     );
-    const source = await readModel(context, question, args.minPosition);
+    const source = await readModel(reading, question, args);
     const report = await source.reports.paths(question.query, args.limit);
     return ConversionPathsReport.of(report, question.settings);
   }
@@ -116,11 +122,13 @@ export class AttributionResolver {
       description: 'A log position a write returned: awaited (bounded) before reading.',
     })
     minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ConversionJourney | null> {
-    await awaitPosition(context, minPosition, PROJECTIONS);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
     const journeys = await conversionJourneys(
-      context.services.attribution.collection,
+      reading.services.attribution.collection,
       context.workspaceId,
       conversionId,
     );
@@ -196,6 +204,8 @@ interface Question {
   readonly query: AttributionQuery;
   readonly order: MarkovOrder;
   readonly attribution: AttributionSettings;
+  /** A what-if channel table; null: the live one. */
+  readonly channelRules: readonly ChannelRule<string>[] | null;
   readonly settings: ReportSettings;
 }
 
@@ -206,6 +216,7 @@ interface QuestionArgs {
   readonly lookbackDays?: number | null;
   readonly halfLifeDays?: number | null;
   readonly markovOrder: number;
+  readonly channelRules?: readonly ChannelRuleInput[] | null;
 }
 
 /** The workspace's configured settings (the defaults when it never configured any). */
@@ -239,7 +250,8 @@ function sameSettings(a: AttributionSettings, b: AttributionSettings): boolean {
 
 /**
  * The arguments checked, each failure on its own field; a setting left out is the projected
- * one, and the answer is recomputed from the log only when the settings differ from it.
+ * one, and the answer is recomputed from the log only when the settings differ from it or a
+ * channel table is given.
  */
 function parseQuestion(
   context: TouchlineContext,
@@ -264,11 +276,12 @@ function parseQuestion(
   if (to.getTime() < from.getTime()) {
     throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
   }
+  const channelRules = args.channelRules == null ? null : channelRulesInput(args.channelRules);
   const attribution: AttributionSettings = {
     lookbackMs: lookbackDays != null ? lookbackDays * DAY_MS : projected.lookbackMs,
     halfLifeMs: halfLifeDays != null ? halfLifeDays * DAY_MS : projected.halfLifeMs,
   };
-  const recomputed = !sameSettings(attribution, projected);
+  const recomputed = !sameSettings(attribution, projected) || channelRules !== null;
   return {
     query: {
       workspaceId: context.workspaceId,
@@ -278,6 +291,7 @@ function parseQuestion(
     },
     order: markovOrder as MarkovOrder,
     attribution,
+    channelRules,
     settings: {
       grouping: groupBy,
       from,
@@ -305,10 +319,14 @@ async function withinLimits<T>(work: Promise<T>): Promise<T> {
 async function readModel(
   context: TouchlineContext,
   question: Question,
-  minPosition: string | null | undefined,
+  { minPosition, asOf }: { minPosition?: string | null; asOf?: Date | null },
 ): Promise<AttributionReadModel> {
   if (question.settings.recomputed) {
-    return context.services.analyses.attribution(context.workspaceId, question.attribution);
+    const { attribution, channelRules } = question;
+    return context.services.analyses.attribution(context.workspaceId, attribution, {
+      ...(channelRules && { channelRules }),
+      ...(asOf != null && { asOf }),
+    });
   }
   await awaitPosition(context, minPosition, PROJECTIONS);
   return context.services.attribution;

@@ -1,3 +1,4 @@
+import { asOfDescription } from '../shared/consistency';
 import { ArgsType, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { currencyFractionDigits } from '../../domain/shared/money';
 import type {
@@ -14,6 +15,7 @@ import type {
 } from '../../projections/attribution/attribution.projection';
 import { ruleBasedModelNames } from '../../projections/attribution/journeys';
 import { CommandArgs, CommandResultFields } from '../shared/commands';
+import { ChannelRuleInput, channelRulesDescription } from './channel-rules.types';
 
 export const AttributionModel = {
   FIRST_TOUCH: 'first_touch',
@@ -99,12 +101,21 @@ export class AttributionWindowArgs extends AttributionRangeArgs {
   })
   markovOrder!: number;
 
+  @Field(() => [ChannelRuleInput], {
+    nullable: true,
+    description: channelRulesDescription,
+  })
+  channelRules?: ChannelRuleInput[] | null;
+
   @Field(() => String, {
     nullable: true,
     description:
       'A log position a write returned: the live read model is awaited (bounded) until it reflects it.',
   })
   minPosition?: string | null;
+
+  @Field(() => Date, { nullable: true, description: asOfDescription })
+  asOf?: Date | null;
 }
 
 @ArgsType()
@@ -137,12 +148,21 @@ export class ConversionPathsArgs extends AttributionRangeArgs {
   })
   lookbackDays?: number | null;
 
+  @Field(() => [ChannelRuleInput], {
+    nullable: true,
+    description: channelRulesDescription,
+  })
+  channelRules?: ChannelRuleInput[] | null;
+
   @Field(() => String, {
     nullable: true,
     description:
       'A log position a write returned: the live read model is awaited (bounded) until it reflects it.',
   })
   minPosition?: string | null;
+
+  @Field(() => Date, { nullable: true, description: asOfDescription })
+  asOf?: Date | null;
 }
 
 @ObjectType({ description: 'An amount of one currency, possibly fractional once shared out.' })

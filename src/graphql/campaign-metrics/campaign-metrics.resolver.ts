@@ -33,7 +33,7 @@ import {
 import { deriveRates } from '../../projections/campaign-metrics/rates';
 import { Campaign } from '../campaign/campaign.types';
 import type { TouchlineContext } from '../context';
-import { awaitPosition } from '../shared/consistency';
+import { asOfDescription, readingContext } from '../shared/consistency';
 import { badInput } from '../errors';
 import { pageSize } from '../shared/arguments';
 import { batchTicks } from '../shared/live';
@@ -76,14 +76,16 @@ export class CampaignMetricsResolver {
       description: 'Wait (bounded) until the read model reflects this log position.',
     })
     minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignMetricsSeries> {
     checkRange(from, to, granularity === 'HOUR' ? MAX_HOUR_RANGE_DAYS : MAX_DAY_RANGE_DAYS);
     const onlyChannel = channel ?? null;
-    await awaitPosition(context, minPosition, [PROJECTION]);
+    const reading = await readingContext(context, { minPosition, asOf }, [PROJECTION]);
     const bucketGranularity: BucketGranularity = granularity === 'HOUR' ? 'HOUR' : 'DAY';
     const groups = await totalsBy(
-      buckets(context),
+      buckets(reading),
       {
         workspaceId: context.workspaceId,
         granularity: bucketGranularity,
@@ -123,6 +125,8 @@ export class CampaignMetricsResolver {
     @Arg('from', () => Date) from: Date,
     @Arg('to', () => Date) to: Date,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignMetricsSummary[]> {
     const ids = [...new Set(campaignIds)];
@@ -135,8 +139,8 @@ export class CampaignMetricsResolver {
     }
     checkRange(from, to, null);
     if (ids.length === 0) return [];
-    await awaitPosition(context, minPosition, [PROJECTION]);
-    const byCampaign = await totalsByCampaign(context, { from, to, campaignIds: ids });
+    const reading = await readingContext(context, { minPosition, asOf }, [PROJECTION]);
+    const byCampaign = await totalsByCampaign(reading, { from, to, campaignIds: ids });
     return ids.map((id) => CampaignMetricsSummary.of(id, byCampaign.get(id) ?? emptyTotals()));
   }
 
@@ -156,13 +160,15 @@ export class CampaignMetricsResolver {
     })
     currency: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<CampaignMetricsSummary[]> {
     const limit = pageSize(first ?? DEFAULT_TOP_CAMPAIGNS);
     checkRange(from, to, null);
     const rankCurrency = parseRankCurrency(metric, currency ?? null);
-    await awaitPosition(context, minPosition, [PROJECTION]);
-    const byCampaign = await totalsByCampaign(context, { from, to });
+    const reading = await readingContext(context, { minPosition, asOf }, [PROJECTION]);
+    const byCampaign = await totalsByCampaign(reading, { from, to });
     return [...byCampaign]
       .map(([campaignId, totals]) => ({
         campaignId,

@@ -47,7 +47,7 @@ import type { TouchlineContext } from '../context';
 import { runCommand } from '../shared/commands';
 import { badInput, userError } from '../errors';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/arguments';
-import { awaitPosition } from '../shared/consistency';
+import { asOfDescription, awaitPosition, readingContext } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import { newestFirst } from '../shared/pages';
 import {
@@ -119,10 +119,12 @@ export class FunnelResolver {
     })
     breakdownValue: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelReport> {
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    return liveReport(context, funnelId, startRange(from, to), breakdownValue);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    return liveReport(reading, funnelId, startRange(from, to), breakdownValue);
   }
 
   @Query(() => [FunnelTrendPoint], {
@@ -135,9 +137,11 @@ export class FunnelResolver {
     @Arg('from', () => Date) from: Date,
     @Arg('to', () => Date) to: Date,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelTrendPoint[]> {
-    await awaitPosition(context, minPosition, PROJECTIONS);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
     const range = startRange(from, to) as StartRange;
     if (trendPeriodCount(interval, range.from, range.to) > maxTrendPeriods) {
       throw badInput(
@@ -146,8 +150,8 @@ export class FunnelResolver {
         'RANGE_TOO_LONG',
       );
     }
-    const served = await servedFunnel(context, funnelId);
-    const results = personResults(served.definition, await people(context, funnelId, false), {
+    const served = await servedFunnel(reading, funnelId);
+    const results = personResults(served.definition, await people(reading, funnelId, false), {
       range: null,
     }).map(({ result }) => result);
     return funnelTrend(results, interval, range.from, range.to).map((point) =>
@@ -166,12 +170,14 @@ export class FunnelResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<FunnelPeoplePage> {
     const limit = pageSize(first);
     const afterId = after == null ? null : String(decodeCursor('after', after, 1)[0]);
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const served = await servedFunnel(context, funnelId);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const served = await servedFunnel(reading, funnelId);
     const stepCount = served.definition.steps.length;
     if (!Number.isInteger(step) || step < 1 || step > stepCount) {
       throw badInput('step', `step must be from 1 to ${stepCount}`, 'INVALID_STEP');
@@ -179,7 +185,7 @@ export class FunnelResolver {
     const range = startRange(from, to);
     const ids = peopleAtStep(
       served.definition,
-      await people(context, funnelId, range !== null),
+      await people(reading, funnelId, range !== null),
       { range, ...(breakdownValue != null && { breakdownValue }) },
       step,
       status,

@@ -64,7 +64,7 @@ import { badInput, userError } from '../errors';
 import { commandIdOrNew, decodeCursor, pageSize } from '../shared/arguments';
 import { nodesPage } from '../shared/page-info';
 import { runCommand } from '../shared/commands';
-import { awaitPosition } from '../shared/consistency';
+import { asOfDescription, readingContext } from '../shared/consistency';
 import { closingWith } from '../shared/live';
 import {
   ContactSegment,
@@ -107,10 +107,12 @@ export class SegmentResolver {
   async segment(
     @Arg('id', () => ID) id: string,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<Segment | null> {
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const entry = findSegment(await catalog(context), id);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const entry = findSegment(await catalog(reading), id);
     return entry && Segment.from(entry);
   }
 
@@ -120,12 +122,14 @@ export class SegmentResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentConnection> {
     const limit = pageSize(first);
     const cursor = after ? textKeys('after', after) : null;
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const page = segmentsPage(await catalog(context), {
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const page = segmentsPage(await catalog(reading), {
       includeArchived,
       limit,
       after: cursor && { createdAt: cursor[0], segmentId: cursor[1] },
@@ -145,13 +149,15 @@ export class SegmentResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentMemberConnection> {
     const limit = pageSize(first);
     const cursor = after ? textKeys('after', after) : null;
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    await requireSegment(context, segmentId);
-    const page = await membersPage(collection(context), context.workspaceId, segmentId, {
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    await requireSegment(reading, segmentId);
+    const page = await membersPage(collection(reading), context.workspaceId, segmentId, {
       limit,
       after: cursor && { enteredAt: cursor[0], contactId: cursor[1] },
     });
@@ -178,12 +184,14 @@ export class SegmentResolver {
     contactId: string,
     @Arg('at', () => Date, { nullable: true }) at: Date | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentMembership> {
     assertContactId(contactId, 'contactId');
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    await requireSegment(context, segmentId);
-    const read = collection(context);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    await requireSegment(reading, segmentId);
+    const read = collection(reading);
     const { workspaceId } = context;
     const canonical = await canonicalContactId(read, workspaceId, contactId);
     const standing =
@@ -202,14 +210,16 @@ export class SegmentResolver {
     })
     contactId: string,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<ContactSegment[]> {
     assertContactId(contactId, 'contactId');
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const read = collection(context);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const read = collection(reading);
     const { workspaceId } = context;
     const canonical = await canonicalContactId(read, workspaceId, contactId);
-    const found = await contactSegments(read, await catalog(context), workspaceId, canonical);
+    const found = await contactSegments(read, await catalog(reading), workspaceId, canonical);
     return found.map(({ segment, enteredAt }) =>
       Object.assign(new ContactSegment(), {
         segment: Segment.from(segment),
@@ -226,6 +236,8 @@ export class SegmentResolver {
     @Arg('from', () => Date) from: Date,
     @Arg('to', () => Date) to: Date,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentSizePoint[]> {
     assertOrdered(from, to);
@@ -236,9 +248,9 @@ export class SegmentResolver {
         'INVALID_RANGE',
       );
     }
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const segment = await requireSegment(context, segmentId);
-    const points = await sizeHistory(collection(context), context.workspaceId, segment, from, to);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const segment = await requireSegment(reading, segmentId);
+    const points = await sizeHistory(collection(reading), context.workspaceId, segment, from, to);
     return points.map((point) => SegmentSizePoint.from(point));
   }
 
@@ -254,15 +266,17 @@ export class SegmentResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentChangeConnection> {
     const limit = pageSize(first);
     const cursor = after ? textKeys('after', after) : null;
     if (contactId != null) assertContactId(contactId, 'contactId');
     if (from != null && to != null) assertOrdered(from, to);
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    await requireSegment(context, segmentId);
-    const read = collection(context);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    await requireSegment(reading, segmentId);
+    const read = collection(reading);
     const { workspaceId } = context;
     const page = await changesPage(
       read,
@@ -327,6 +341,8 @@ export class SegmentResolver {
     @Arg('from', () => Date) from: Date,
     @Arg('to', () => Date) to: Date,
     @Arg('minPosition', () => String, { nullable: true }) minPosition: string | null,
+    @Arg('asOf', () => Date, { nullable: true, description: asOfDescription })
+    asOf: Date | null,
     @Ctx() context: TouchlineContext,
   ): Promise<SegmentPerformance[]> {
     const ids = [...new Set(segmentIds)];
@@ -341,8 +357,8 @@ export class SegmentResolver {
     if (to.getTime() - from.getTime() < HOUR_MS) {
       throw badInput('to', 'the range must span at least one hour', 'INVALID_RANGE');
     }
-    await awaitPosition(context, minPosition, PROJECTIONS);
-    const current = await catalog(context);
+    const reading = await readingContext(context, { minPosition, asOf }, PROJECTIONS);
+    const current = await catalog(reading);
     ids.forEach((id) => {
       if (findSegment(current, id) === null) {
         throw notFound(id, `segmentIds.${segmentIds.indexOf(id)}`);
@@ -350,7 +366,7 @@ export class SegmentResolver {
     });
     const results: SegmentPerformance[] = [];
     for (const id of ids) {
-      const performanceOf = await segmentPerformance(collection(context), context.workspaceId, id, {
+      const performanceOf = await segmentPerformance(collection(reading), context.workspaceId, id, {
         from,
         to,
       });

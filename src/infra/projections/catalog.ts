@@ -1,6 +1,10 @@
 /** Every projection the server runs, in one place (the projector thread loads it too). */
-import { attributionSettingsProjection } from '../../projections/attribution/attribution-settings.projection';
 import {
+  attributionSettingsProjection,
+  attributionSettingsProjectionName,
+} from '../../projections/attribution/attribution-settings.projection';
+import {
+  attributionProjectionName,
   createAttributionProjection,
   type AttributionSettingsSource,
 } from '../../projections/attribution/attribution.projection';
@@ -8,9 +12,13 @@ import { campaignMetricsProjection } from '../../projections/campaign-metrics/ca
 import { campaignsProjection } from '../../projections/campaigns/campaigns.projection';
 import { contactsProjection } from '../../projections/contacts/contacts.projection';
 import { experimentsProjection } from '../../projections/experiments/experiments.projection';
-import { funnelDefinitionsProjection } from '../../projections/funnels/funnel-definitions.projection';
+import {
+  funnelDefinitionsProjection,
+  funnelDefinitionsProjectionName,
+} from '../../projections/funnels/funnel-definitions.projection';
 import {
   createFunnelResultsProjection,
+  funnelResultsProjectionName,
   type FunnelDefinitionsSource,
 } from '../../projections/funnels/funnels.projection';
 import type { Projection } from '../../projections/projection';
@@ -51,6 +59,15 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
     segmentsProjection,
   ];
 }
+
+/**
+ * The projections whose read models a projection reads while it runs (the inputs it pins):
+ * a replay of one runs these first.
+ */
+export const projectionInputs: Readonly<Record<string, readonly string[]>> = {
+  [funnelResultsProjectionName]: [funnelDefinitionsProjectionName],
+  [attributionProjectionName]: [attributionSettingsProjectionName],
+};
 
 /**
  * The projections as declarations (names, versions, collections), for a thread that reads

@@ -24,7 +24,7 @@
  * workspaces' configured settings, the defaults for a workspace without any); changed
  * settings start a new generation (infra/projections/attribution-settings.ts), as changed
  * funnel definitions do. An analysis runs this same projection over the log in memory with
- * one setting for every workspace.
+ * one setting for every workspace, and for a what-if with another channel table.
  */
 import type { RecordedEvent } from '../../domain/shared/events';
 import {
@@ -38,6 +38,7 @@ import { joinedIdentity } from '../identity/joins';
 import { People } from '../identity/people';
 import type { Projection, ProjectionSession } from '../projection';
 import type { Document, ReadCollection } from '../read-store';
+import { defaultChannelRules, type ChannelRule } from '../touchpoints/channels';
 import { parseInstant } from '../touchpoints/sessions';
 import { readConversion } from '../touchpoints/vocabulary';
 import {
@@ -83,8 +84,8 @@ export type AttributionPersonDocument = {
   readonly _id: string;
   readonly workspaceId: string;
   readonly personId: string;
-  /** Sorted by start. */
-  readonly sessions: readonly SessionSpan[];
+  /** Sorted by start; channels by the projection's table. */
+  readonly sessions: readonly SessionSpan<string>[];
   readonly conversions: readonly PersonConversion[];
   /** Ids of the person's journey documents as last computed. */
   readonly journeys: readonly string[];
@@ -238,6 +239,8 @@ export interface AttributionProjectionOptions {
   readonly settings?: AttributionSettings;
   /** Per-workspace settings, pinned by each generation at its first batch (the live one). */
   readonly settingsSource?: AttributionSettingsSource;
+  /** The channel table for every workspace (what-if analyses); default ANALYTICS.md's. */
+  readonly channelRules?: readonly ChannelRule<string>[];
 }
 
 export function createAttributionProjection(
@@ -246,6 +249,7 @@ export function createAttributionProjection(
   const settings = options.settings ?? defaultAttributionSettings;
   checkSettings(settings);
   const { settingsSource } = options;
+  const channelRules = options.channelRules ?? defaultChannelRules;
   return {
     name: options.name ?? attributionProjectionName,
     version: 1,
@@ -274,7 +278,7 @@ export function createAttributionProjection(
         settingsSource === undefined
           ? () => settings
           : pinnedSettingsOf(await pinnedSettings(session, settingsSource));
-      const batch = new AttributionBatch(new BatchDocuments(session), settingsFor);
+      const batch = new AttributionBatch(new BatchDocuments(session), settingsFor, channelRules);
       for (const recorded of events) await batch.apply(recorded as RecordedEvent<TrackingEvent>);
       await batch.flush();
     },
@@ -331,7 +335,7 @@ export async function projectedSettings(
 interface PendingPerson {
   readonly workspaceId: string;
   readonly personId: string;
-  sessions: SessionSpan[];
+  sessions: SessionSpan<string>[];
   conversions: PersonConversion[];
 }
 
@@ -354,6 +358,7 @@ class AttributionBatch {
   constructor(
     private readonly documents: BatchDocuments,
     private readonly settingsFor: (workspaceId: string) => AttributionSettings,
+    private readonly channelRules: readonly ChannelRule<string>[],
   ) {
     this.people = new People(documents, {
       identities: attributionIdentitiesCollection,
@@ -373,7 +378,8 @@ class AttributionBatch {
     const identity = primaryIdentity(event.data);
     const personId = await this.people.resolve(workspaceId, identity, event.data.userId !== null);
     if (event.type === 'PageViewed') {
-      this.pending(workspaceId, personId).sessions.push(pageViewSpan(event.data));
+      const span = pageViewSpan(event.data, this.channelRules);
+      this.pending(workspaceId, personId).sessions.push(span);
     } else if (conversion !== null) {
       const { messageId, occurredAt } = event.data;
       this.pending(workspaceId, personId).conversions.push({
@@ -545,7 +551,7 @@ function withAdded(
   return { ...person, sessions, conversions };
 }
 
-function touchOf(span: SessionSpan): Touch {
+function touchOf(span: SessionSpan<string>): Touch {
   const { touch } = span;
   return {
     at: parseInstant(touch.at),

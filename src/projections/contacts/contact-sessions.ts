@@ -10,12 +10,15 @@
  * it the channel) never depends on arrival order.
  */
 import type { JsonValue, PageViewed } from '../../domain/tracking/tracking.events';
-import type { Channel } from '../touchpoints/channels';
+import type { Channel, ChannelRule } from '../touchpoints/channels';
 import { buildSessions, defaultSessionTimeoutMs, parseInstant } from '../touchpoints/sessions';
 
-/** Where a session came from: its first hit's channel, source, medium and campaign. */
-export interface Touch {
-  readonly channel: Channel;
+/**
+ * Where a session came from: its first hit's channel, source, medium and campaign. `C`: the
+ * channels its table names (ANALYTICS.md's by default, any with a workspace's).
+ */
+export interface Touch<C extends string = Channel> {
+  readonly channel: C;
   readonly source: string | null;
   readonly medium: string | null;
   /** The UTM campaign value. */
@@ -26,8 +29,8 @@ export interface Touch {
   readonly at: string;
 }
 
-export interface SessionSpan {
-  readonly touch: Touch;
+export interface SessionSpan<C extends string = Channel> {
+  readonly touch: Touch<C>;
   /** Message id of the first hit: breaks ties between hits at the same instant. */
   readonly firstHitId: string;
   /** Event time of the last hit. */
@@ -35,17 +38,28 @@ export interface SessionSpan {
   readonly hitCount: number;
 }
 
-/** The one-hit session of a page view. */
-export function pageViewSpan(data: PageViewed['data']): SessionSpan {
-  const [session] = buildSessions([
-    {
-      at: data.occurredAt,
-      utm: data.campaign,
-      referrer: data.page?.referrer ?? null,
-      pageUrl: data.page?.url ?? null,
-      campaignId: idValue(data.properties.campaign_id),
-    },
-  ]);
+/** The one-hit session of a page view, its channel by `channelRules` (default ANALYTICS.md's). */
+export function pageViewSpan(data: PageViewed['data']): SessionSpan;
+export function pageViewSpan(
+  data: PageViewed['data'],
+  channelRules: readonly ChannelRule<string>[],
+): SessionSpan<string>;
+export function pageViewSpan(
+  data: PageViewed['data'],
+  channelRules?: readonly ChannelRule<string>[],
+): SessionSpan<string> {
+  const [session] = buildSessions(
+    [
+      {
+        at: data.occurredAt,
+        utm: data.campaign,
+        referrer: data.page?.referrer ?? null,
+        pageUrl: data.page?.url ?? null,
+        campaignId: idValue(data.properties.campaign_id),
+      },
+    ],
+    { channelRules },
+  );
   return {
     touch: {
       channel: session.channel,
@@ -65,13 +79,13 @@ export function pageViewSpan(data: PageViewed['data']): SessionSpan {
  * The sessions of the union of two disjoint sets of hits, sorted by start. (The projection's
  * position guard keeps a hit from being applied twice.)
  */
-export function mergeSpans(
-  left: readonly SessionSpan[],
-  right: readonly SessionSpan[],
+export function mergeSpans<S extends SessionSpan<string>>(
+  left: readonly S[],
+  right: readonly S[],
   timeoutMs = defaultSessionTimeoutMs,
-): SessionSpan[] {
+): S[] {
   const all = [...left, ...right].sort(compareSpans);
-  const merged: SessionSpan[] = [];
+  const merged: S[] = [];
   for (const span of all) {
     const current = merged.at(-1);
     if (current && parseInstant(span.touch.at) - parseInstant(current.endedAt) <= timeoutMs) {
@@ -95,7 +109,7 @@ export function lastTouch(spans: readonly SessionSpan[]): Touch | null {
   return spans.at(-1)?.touch ?? null;
 }
 
-function compareSpans(a: SessionSpan, b: SessionSpan): number {
+function compareSpans(a: SessionSpan<string>, b: SessionSpan<string>): number {
   const byTime = parseInstant(a.touch.at) - parseInstant(b.touch.at);
   if (byTime !== 0) return byTime;
   return a.firstHitId < b.firstHitId ? -1 : a.firstHitId > b.firstHitId ? 1 : 0;

@@ -54,9 +54,12 @@ export interface ChannelCondition {
   readonly referrer?: 'none' | 'any' | HostMatcher;
 }
 
-/** A row of the table: the channel, when any of its conditions holds (OR). */
-export interface ChannelRule {
-  readonly channel: Channel;
+/**
+ * A row of the table: the channel, when any of its conditions holds (OR). ANALYTICS.md's
+ * table names its own channels; a workspace's may name others (`C` = string).
+ */
+export interface ChannelRule<C extends string = Channel> {
+  readonly channel: C;
   readonly when: readonly ChannelCondition[];
 }
 
@@ -127,10 +130,12 @@ export interface ExternalReferrer {
   readonly host: string | null;
 }
 
+export function classifyChannel(input: TouchInput, rules?: readonly ChannelRule[]): Channel;
+export function classifyChannel(input: TouchInput, rules: readonly ChannelRule<string>[]): string;
 export function classifyChannel(
   input: TouchInput,
-  rules: readonly ChannelRule[] = defaultChannelRules,
-): Channel {
+  rules: readonly ChannelRule<string>[] = defaultChannelRules,
+): string {
   const touch = normaliseTouch(input);
   const rule = rules.find(({ when }) => when.some((condition) => holds(condition, touch)));
   return rule?.channel ?? 'other';

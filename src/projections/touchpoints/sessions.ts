@@ -37,11 +37,12 @@ export interface Hit {
   readonly campaignId?: string | null;
 }
 
-export interface Session {
+/** `C`: the channels its table names (ANALYTICS.md's by default, any with a workspace's). */
+export interface Session<C extends string = Channel> {
   readonly startedAt: string;
   /** Time of the session's last hit. */
   readonly endedAt: string;
-  readonly channel: Channel;
+  readonly channel: C;
   readonly source: string | null;
   readonly medium: string | null;
   /** The UTM campaign value (`utm_campaign`, Segment's `context.campaign.name`). */
@@ -51,17 +52,25 @@ export interface Session {
   readonly hitCount: number;
 }
 
-export interface SessionOptions {
+export interface SessionOptions<C extends string = Channel> {
   /** A gap longer than this between two hits starts a new session; default 30 minutes. */
   readonly timeoutMs?: number;
   /** The workspace's channel table; default ANALYTICS.md's. */
-  readonly channelRules?: readonly ChannelRule[];
+  readonly channelRules?: readonly ChannelRule<C>[];
 }
 
 export const directSource = '(direct)';
 export const directMedium = '(none)';
 
-export function buildSessions(hits: readonly Hit[], options: SessionOptions = {}): Session[] {
+export function buildSessions(hits: readonly Hit[], options?: SessionOptions): Session[];
+export function buildSessions(
+  hits: readonly Hit[],
+  options: SessionOptions<string>,
+): Session<string>[];
+export function buildSessions(
+  hits: readonly Hit[],
+  options: SessionOptions<string> = {},
+): Session<string>[] {
   const timeoutMs = options.timeoutMs ?? defaultSessionTimeoutMs;
   if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
   const rules = options.channelRules ?? defaultChannelRules;
@@ -69,8 +78,8 @@ export function buildSessions(hits: readonly Hit[], options: SessionOptions = {}
   const timed = hits.map((hit) => ({ hit, time: parseInstant(hit.at) }));
   timed.sort((a, b) => a.time - b.time);
 
-  const sessions: Session[] = [];
-  let current: { session: Session; lastTime: number } | null = null;
+  const sessions: Session<string>[] = [];
+  let current: { session: Session<string>; lastTime: number } | null = null;
   for (const { hit, time } of timed) {
     if (current !== null && !opensSession(current.lastTime, time, timeoutMs)) {
       current.session = {
@@ -107,7 +116,7 @@ export function parseInstant(at: string): number {
   return time;
 }
 
-function openSession(hit: Hit, rules: readonly ChannelRule[]): Session {
+function openSession(hit: Hit, rules: readonly ChannelRule<string>[]): Session<string> {
   const channel = classifyChannel(hit, rules);
   return {
     startedAt: hit.at,
@@ -126,7 +135,7 @@ export function utmCampaign(hit: Pick<Hit, 'utm'>): string | null {
 
 function sourceAndMedium(
   hit: Hit,
-  channel: Channel,
+  channel: string,
 ): Pick<Session, 'source' | 'medium' | 'campaign'> {
   if (hit.utm !== null && hasUtm(hit.utm)) {
     return {
