@@ -8,41 +8,30 @@
  * Bad parameters: 400 `{ error: { code, reason, field, message } }`. A failure once rows
  * were sent cuts the response short (the client sees an incomplete transfer).
  */
-import type { ServerResponse } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
-import type { RecordedEvent } from '../../domain/shared/events';
 import type { Services } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
-import { occurredAt, type EventFilterFields } from '../../graphql/history/event-query';
+import type { EventFilterFields } from '../../graphql/history/event-query';
 import { eventQuery } from '../../graphql/history/history.resolver';
 import type { Logger } from '../logger';
+import {
+  exportFilterFields,
+  exportFormats,
+  isExportFormat,
+  textFilterFields,
+  timeFilterFields,
+  writeEvents,
+  type ExportFormat,
+  type RawExportFilter,
+} from './event-export';
+
+// The formatting lives beside the command line's export; the router's callers keep their names.
+export { csvColumns, csvField, csvLine, exportRecord, ndjsonLine, write } from './event-export';
 
 export const EXPORT_PATH = '/v1/export/events';
-/** Events per page read from the log and written in one chunk. */
-const EXPORT_PAGE = 1_000;
 
-const formats = {
-  ndjson: { contentType: 'application/x-ndjson; charset=utf-8', extension: 'ndjson' },
-  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
-} as const;
-type Format = keyof typeof formats;
-
-export const csvColumns = [
-  'position',
-  'streamId',
-  'revision',
-  'type',
-  'version',
-  'occurredAt',
-  'recordedAt',
-  'data',
-  'metadata',
-] as const;
-
-const textParameters = ['streamId', 'category', 'contactId', 'campaignId'] as const;
-const timeParameters = ['occurredFrom', 'occurredTo', 'recordedFrom', 'recordedTo'] as const;
-const parameters = new Set<string>(['format', 'types', ...textParameters, ...timeParameters]);
+const parameters = new Set<string>(['format', 'types', ...textFilterFields, ...timeFilterFields]);
 
 export interface ExportRouterDependencies {
   readonly services: Services;
@@ -62,26 +51,21 @@ export function createExportRouter(deps: ExportRouterDependencies): express.Rout
       const query = await eventQuery(services, workspaceId, fields);
       const until = await services.log.headPosition();
       res.status(200);
-      res.setHeader('Content-Type', formats[format].contentType);
+      res.setHeader('Content-Type', exportFormats[format].contentType);
       res.setHeader(
         'Content-Disposition',
-        `attachment; filename="events.${formats[format].extension}"`,
+        `attachment; filename="events.${exportFormats[format].extension}"`,
       );
-      if (format === 'csv') await write(res, `${csvColumns.join(',')}\r\n`);
-      let after: bigint | undefined;
-      for (;;) {
-        const page = await services.log.events(query, {
-          first: EXPORT_PAGE,
-          until,
-          ...(after !== undefined && { after }),
-        });
-        if (page.events.length > 0) {
-          await write(res, page.events.map(format === 'csv' ? csvLine : ndjsonLine).join(''));
-          rows += page.events.length;
-        }
-        if (!page.hasNextPage || page.endPosition === null || res.destroyed) break;
-        after = page.endPosition;
-      }
+      await writeEvents({
+        log: services.log,
+        query,
+        format,
+        until,
+        output: res,
+        onPage: (_, written) => {
+          rows = written;
+        },
+      });
       res.end();
       logger.debug({ workspaceId, format, rows }, 'events exported');
     } catch (error) {
@@ -101,45 +85,9 @@ export function createExportRouter(deps: ExportRouterDependencies): express.Rout
   return router;
 }
 
-/** The export's fields of one event, as NDJSON and CSV show them. */
-export function exportRecord(event: RecordedEvent) {
-  return {
-    position: event.position.toString(),
-    streamId: event.streamId,
-    revision: event.revision.toString(),
-    type: event.type,
-    version: event.metadata.schemaVersion,
-    occurredAt: occurredAt(event)?.toISOString() ?? null,
-    recordedAt: event.recordedAt.toISOString(),
-    data: event.data,
-    metadata: event.metadata,
-  };
-}
-
-export function ndjsonLine(event: RecordedEvent): string {
-  return `${JSON.stringify(exportRecord(event))}\n`;
-}
-
-export function csvLine(event: RecordedEvent): string {
-  const record = exportRecord(event);
-  return `${csvColumns
-    .map((column) => {
-      const value = record[column];
-      return csvField(
-        typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? ''),
-      );
-    })
-    .join(',')}\r\n`;
-}
-
-/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 /** The format and filter of the query string; every failure names its parameter. */
 export function exportParameters(query: Request['query']): {
-  format: Format;
+  format: ExportFormat;
   fields: EventFilterFields;
 } {
   for (const name of Object.keys(query)) {
@@ -148,15 +96,13 @@ export function exportParameters(query: Request['query']): {
     }
   }
   const format = single(query, 'format') ?? 'ndjson';
-  if (!(format in formats)) {
+  if (!isExportFormat(format)) {
     throw badInput('format', 'format must be ndjson or csv', 'INVALID_FORMAT');
   }
-  const fields: Record<string, unknown> = {};
-  for (const name of textParameters) fields[name] = single(query, name);
-  for (const name of timeParameters) fields[name] = date(name, single(query, name));
-  const types = list(query, 'types');
-  if (types !== undefined) fields.types = types.flatMap((value) => value.split(','));
-  return { format: format as Format, fields: fields as EventFilterFields };
+  const raw: Record<string, unknown> = {};
+  for (const name of [...textFilterFields, ...timeFilterFields]) raw[name] = single(query, name);
+  raw.types = list(query, 'types');
+  return { format, fields: exportFilterFields(raw as RawExportFilter) };
 }
 
 function single(query: Request['query'], name: string): string | undefined {
@@ -174,17 +120,6 @@ function list(query: Request['query'], name: string): string[] | undefined {
     throw badInput(name, `${name} must be a list of strings`);
   }
   return values as string[];
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function date(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const time = ISO_DATE.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(time)) {
-    throw badInput(name, `${name} must be an ISO-8601 date-time`, 'INVALID_DATE');
-  }
-  return new Date(time);
 }
 
 /** What a 400 answer says of a refused request; undefined for other failures. */
@@ -206,22 +141,4 @@ function badRequest(
     return { code, ...(typeof field === 'string' && { field }), message };
   }
   return undefined;
-}
-
-/** Writes a chunk, and when the socket's buffer is full waits until it drains (or closes). */
-export function write(
-  res: Pick<ServerResponse, 'destroyed' | 'write' | 'once' | 'off'>,
-  chunk: string,
-): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  if (res.write(chunk)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }
