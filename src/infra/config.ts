@@ -39,6 +39,18 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** How long shutdown waits for open requests before closing them. */
   readonly shutdownGraceMs: number;
+  /** Static limits on one GraphQL operation (src/graphql/shared/query-limits.ts). */
+  readonly queryLimits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxCost: number;
+  };
+  /** Whether the schema can be introspected (HTTP and WebSocket); off by default in production. */
+  readonly introspection: boolean;
+  /** WebSocket keep-alive: the interval of pings, and how long a pong may take before the socket is closed. */
+  readonly wsKeepAliveMs: number;
+  /** How long a WebSocket may stay open without its connection_init. */
+  readonly wsConnectionInitTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +109,20 @@ export function loadConfig(env: Env = process.env): Config {
     projectorThread: oneOf(env, 'TOUCHLINE_PROJECTOR_THREAD', ['on', 'off'], 'on') === 'on',
     maxBodyBytes: integer(env, 'TOUCHLINE_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'TOUCHLINE_SHUTDOWN_GRACE_MS', 10000, 0, 600000),
+    queryLimits: {
+      maxDepth: integer(env, 'TOUCHLINE_MAX_QUERY_DEPTH', 15, 1, 1000),
+      maxAliases: integer(env, 'TOUCHLINE_MAX_ALIASES', 30, 0, 100_000),
+      maxCost: integer(env, 'TOUCHLINE_MAX_QUERY_COST', 20_000, 1, 100_000_000),
+    },
+    introspection:
+      oneOf(
+        env,
+        'TOUCHLINE_INTROSPECTION',
+        ['on', 'off'],
+        environment === 'production' ? 'off' : 'on',
+      ) === 'on',
+    wsKeepAliveMs: integer(env, 'TOUCHLINE_WS_KEEPALIVE_MS', 30000, 0, 600000),
+    wsConnectionInitTimeoutMs: integer(env, 'TOUCHLINE_WS_INIT_TIMEOUT_MS', 10000, 100, 600000),
   };
 }
 

@@ -10,12 +10,24 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  type ValidationRule,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Services, TouchlineContext } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { buildTouchlineSchema } from '../graphql/schema';
+import { costRule, isQueryLimitError, staticLimitRules } from '../graphql/shared/query-limits';
 import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
@@ -119,13 +131,26 @@ export async function startServer(
 
   const apollo = new ApolloServer<TouchlineContext>({
     schema,
-    introspection: true,
+    introspection: config.introspection,
+    // One operation per HTTP request: a JSON array body is refused with 400.
+    allowBatchedHttpRequests: false,
+    validationRules: staticLimitRules(config.queryLimits),
     includeStacktraceInErrorResponses: config.environment === 'development',
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, config, logger),
     // Shutdown is ours (main.ts): Apollo's own handler would re-raise the signal and kill the
     // process before the projectors stop at a checkpoint.
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        // The cost depends on the variables (page sizes), known only once the operation is.
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ schema: resolved, document, request }) => {
+            const [tooCostly] = checkCost(resolved, document, config, request.variables);
+            if (tooCostly) throw tooCostly;
+          },
+        }),
+      },
       { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
     ],
   });
@@ -350,11 +375,36 @@ function serveWebSocket(
   services: Services,
   config: Config,
 ) {
+  const validationRules: ValidationRule[] = [
+    ...specifiedRules,
+    ...staticLimitRules(config.queryLimits),
+    ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
   return useServer<{ workspaceId?: unknown }>(
     {
       schema,
       isProd: config.environment !== 'development',
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
+      // The checks HTTP makes, in the same order: parse, validate with the limits, then cost.
+      onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const invalid = validate(schema, document, validationRules);
+        if (invalid.length > 0) return invalid;
+        const tooCostly = checkCost(schema, document, config, payload.variables ?? undefined);
+        if (tooCostly.length > 0) return tooCostly;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
       onConnect: (ctx) => {
         try {
           workspaceFrom(ctx.connectionParams?.workspaceId, config);
@@ -367,9 +417,53 @@ function serveWebSocket(
         createContext(services, workspaceFrom(ctx.connectionParams?.workspaceId, config)),
     },
     wsServer,
-    30_000,
+    // graphql-ws pings each socket this often and terminates one whose pong is that late.
+    config.wsKeepAliveMs,
   );
 }
+
+/** The cost of the operation a request runs, with its variables; at most one error. */
+function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  config: Config,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): readonly GraphQLError[] {
+  return validate(schema, document, [costRule(config.queryLimits.maxCost, variables)]);
+}
+
+/**
+ * The last word on what a client sees of an error. Apollo files the limits' errors under
+ * GRAPHQL_VALIDATION_FAILED: they keep their own code. Outside development an internal error
+ * that escaped the resolvers' mapping (context creation, serialization) is logged and masked.
+ */
+function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  config: Config,
+  logger: Logger,
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (original instanceof GraphQLError && isQueryLimitError(original)) {
+    const { http: _http, ...extensions } = original.extensions;
+    return { ...formatted, extensions: { ...formatted.extensions, ...extensions } };
+  }
+  if (
+    config.environment !== 'development' &&
+    formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' &&
+    formatted.message !== INTERNAL_ERROR_MESSAGE
+  ) {
+    logger.error({ err: original ?? error }, 'internal error while answering a request');
+    return {
+      ...formatted,
+      message: INTERNAL_ERROR_MESSAGE,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  }
+  return formatted;
+}
+
+const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
 /** Express-level failures (bad JSON, oversized bodies, bad headers) answered in GraphQL's error shape. */
 function jsonErrors(logger: Logger): express.ErrorRequestHandler {
