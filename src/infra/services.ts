@@ -40,6 +40,7 @@ import type { Logger } from './logger';
 import type { ChangeFeed } from './projections/change-feed';
 import type { Projectors } from './projections/projection-manager';
 import { AsyncQueue } from './shared/async-queue';
+import { RecentAnswers } from './shared/recent-answers';
 
 export interface ServiceDependencies {
   readonly config: Config;
@@ -116,8 +117,7 @@ export function createServices(deps: ServiceDependencies): Services {
     analyses: {
       funnel: (workspaceId, definition, range) =>
         analyseFunnel(deps.eventStore, workspaceId, definition, range, {
-          // Let requests in between pages: an analysis over a long history takes seconds.
-          onProgress: () => new Promise((resolve) => setImmediate(resolve)),
+          onProgress: letRequestsIn,
         }),
       attribution: recomputedAttribution(deps.eventStore),
     },
@@ -294,7 +294,7 @@ function recomputedAttribution(
   eventStore: EventStore,
   kept = 2,
 ): Services['analyses']['attribution'] {
-  const recent = new Map<string, Promise<AttributionReadModel>>();
+  const recent = new RecentAnswers<AttributionReadModel>(kept);
   return async (workspaceId, settings, { channelRules, asOf } = {}) => {
     const head =
       asOf === undefined ? await eventStore.headPosition() : await eventStore.positionAt(asOf);
@@ -305,19 +305,13 @@ function recomputedAttribution(
       channelRules ?? null,
       head.toString(),
     ]);
-    let answer = recent.get(key);
-    if (answer === undefined) {
-      answer = analyseAttribution(eventStore, workspaceId, settings, {
+    return recent.get(key, () =>
+      analyseAttribution(eventStore, workspaceId, settings, {
         channelRules,
         until: head,
-        onProgress: () => new Promise((resolve) => setImmediate(resolve)),
-      });
-      // A failed analysis is not kept.
-      answer.catch(() => recent.delete(key));
-      recent.set(key, answer);
-      if (recent.size > kept) recent.delete(recent.keys().next().value as string);
-    }
-    return answer;
+        onProgress: letRequestsIn,
+      }),
+    );
   };
 }
 
@@ -327,22 +321,13 @@ function recomputedAttribution(
  * another model) replay the log once; a replay that failed is not kept.
  */
 export function timeTravel(eventStore: EventStore, kept = 3): TimeTravel {
-  const recent = new Map<string, Promise<PastReadModels>>();
+  const recent = new RecentAnswers<PastReadModels>(kept);
   return {
     async at(instant, projections) {
       const position = await eventStore.positionAt(instant);
       const names = [...new Set(projections)].sort();
       const key = JSON.stringify([names, position.toString()]);
-      let past = recent.get(key);
-      if (past === undefined) {
-        past = replayedAt(eventStore, names, position);
-        past.catch(() => recent.delete(key));
-        if (recent.size >= kept) recent.delete(recent.keys().next().value as string);
-      } else {
-        recent.delete(key); // kept as the most recently used
-      }
-      recent.set(key, past);
-      return past;
+      return recent.get(key, () => replayedAt(eventStore, names, position));
     },
   };
 }
@@ -356,8 +341,7 @@ async function replayedAt(
     eventStore,
     projections,
     until: position,
-    // Let requests in between batches: a replay of a long history takes seconds.
-    onProgress: () => new Promise((resolve) => setImmediate(resolve)),
+    onProgress: letRequestsIn,
   });
   const collection = <T extends Document>(logical: string) => replayed.collection<T>(logical);
   return {
@@ -366,4 +350,12 @@ async function replayedAt(
     readModels: { collection, waitForPosition: () => Promise.resolve(true) },
     attribution: { collection, reports: new AttributionReports(collection) },
   };
+}
+
+/**
+ * Awaited between the pages of an analysis over the log: requests get in between, as an
+ * analysis over a long history takes seconds.
+ */
+function letRequestsIn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

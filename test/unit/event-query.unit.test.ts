@@ -14,13 +14,8 @@ import {
   withContactStreams,
 } from '../../src/graphql/history/event-query';
 import { streamSteps, toJson } from '../../src/graphql/history/stream-states';
-import {
-  csvField,
-  csvLine,
-  exportParameters,
-  ndjsonLine,
-  write,
-} from '../../src/infra/export/export-router';
+import { csvField, csvLine, ndjsonLine, write } from '../../src/infra/export/event-export';
+import { exportParameters } from '../../src/infra/export/export-router';
 
 const workspaceId = 'acme';
 

@@ -6,21 +6,18 @@
 import type { Projection, ReadDocument } from '../../projections/projection';
 import type { Document, ReadStore } from '../../projections/read-store';
 import type { EventFilter, EventStore } from '../event-store/event-store';
-import { checkpointName, physicalName } from '../projections/projection-manager';
-
-/** The ProjectionManager's registry collection: which generation of each projection serves. */
-export const PROJECTION_REGISTRY = 'projection_registry';
+import {
+  checkpointName,
+  physicalName,
+  PROJECTION_REGISTRY,
+  type RegistryDocument,
+} from '../projections/projection-manager';
 
 /** At most this many events behind are counted; more is reported as "at least". */
 export const MAX_COUNTED_BEHIND = 10_000;
 const COUNT_PAGE = 1_000;
 
-export interface RegistryEntry {
-  readonly version: number;
-  readonly generation: number;
-  /** Logical collections of the serving generation. */
-  readonly collections?: readonly string[];
-}
+export type RegistryEntry = Pick<RegistryDocument, 'version' | 'generation' | 'collections'>;
 
 /**
  * What the status says of one projection's state, as far as the stores tell:

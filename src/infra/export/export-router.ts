@@ -26,9 +26,6 @@ import {
   type RawExportFilter,
 } from './event-export';
 
-// The formatting lives beside the command line's export; the router's callers keep their names.
-export { csvColumns, csvField, csvLine, exportRecord, ndjsonLine, write } from './event-export';
-
 export const EXPORT_PATH = '/v1/export/events';
 
 const parameters = new Set<string>(['format', 'types', ...textFilterFields, ...timeFilterFields]);

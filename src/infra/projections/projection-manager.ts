@@ -13,9 +13,10 @@ import type { ChangeFeed } from './change-feed';
 import { type CommittedBatch, ProjectionRunner } from './projection-runner';
 import { hasReached, waitUntilReached } from './reaching';
 
-const REGISTRY = 'projection_registry';
+/** Which version and generation of each projection serves, one document per projection. */
+export const PROJECTION_REGISTRY = 'projection_registry';
 
-interface RegistryDocument {
+export interface RegistryDocument {
   _id: string;
   version: number;
   generation: number;
@@ -99,7 +100,7 @@ export class ProjectionManager implements Projectors {
   }
 
   async start(): Promise<void> {
-    const registry = this.options.readStore.collection<RegistryDocument>(REGISTRY);
+    const registry = this.options.readStore.collection<RegistryDocument>(PROJECTION_REGISTRY);
     for (const projection of this.options.projections) {
       if (this.entries.has(projection.name))
         throw new Error(`projection ${projection.name} registered twice`);
@@ -383,7 +384,7 @@ export class ProjectionManager implements Projectors {
       operations: [
         {
           kind: 'replaceOne',
-          collection: REGISTRY,
+          collection: PROJECTION_REGISTRY,
           document: {
             _id: entry.projection.name,
             version: entry.version,
