@@ -12,8 +12,15 @@
 import { gql } from 'graphql-request';
 import { markovAttribution } from '../../src/projections/attribution/markov';
 import type { PathCount } from '../../src/projections/attribution/paths';
-import { developmentWriteKeyAuthorization, random } from '../support/traffic';
-import { graphQLError, startTestServer, takeUntil, type TestServer, until } from './harness';
+import { random } from '../support/traffic';
+import {
+  graphQLError,
+  postBatch,
+  startTestServer,
+  takeUntil,
+  type TestServer,
+  until,
+} from './harness';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -401,16 +408,7 @@ describe('attribution end to end', () => {
   const api = () => touchline.client('default');
 
   async function track(batch: unknown[]): Promise<string> {
-    const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as { accepted: number; position: string };
-    expect(response.status).toBe(200);
+    const body = await postBatch(touchline, batch);
     expect(body.accepted).toBe(batch.length);
     return body.position;
   }

@@ -10,8 +10,15 @@
  * planning calculator, and bad inputs that change nothing.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization, random } from '../support/traffic';
-import { graphQLError, startTestServer, takeUntil, type TestServer, until } from './harness';
+import { random } from '../support/traffic';
+import {
+  graphQLError,
+  postBatch,
+  startTestServer,
+  takeUntil,
+  type TestServer,
+  until,
+} from './harness';
 
 const CAMPAIGN = 'spring-sale';
 const EXPERIMENT = 'welcome-cta';
@@ -471,20 +478,7 @@ describe('experiments end to end', () => {
   }
 
   async function track(batch: unknown[]): Promise<string> {
-    const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as {
-      accepted: number;
-      rejected: unknown[];
-      position: string;
-    };
-    expect(response.status).toBe(200);
+    const body = await postBatch(touchline, batch);
     expect(body).toMatchObject({ accepted: batch.length, rejected: [] });
     return body.position;
   }

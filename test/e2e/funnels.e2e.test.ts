@@ -8,8 +8,14 @@
  * people described in `shoppers`, not by Touchline's code.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { graphQLError, startTestServer, takeUntil, type TestServer, until } from './harness';
+import {
+  graphQLError,
+  postBatch,
+  startTestServer,
+  takeUntil,
+  type TestServer,
+  until,
+} from './harness';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -335,20 +341,7 @@ describe('funnels end to end', () => {
   const api = () => touchline.client('default');
 
   async function track(batch: unknown[]): Promise<string> {
-    const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as {
-      accepted: number;
-      rejected: unknown[];
-      position: string;
-    };
-    expect(response.status).toBe(200);
+    const body = await postBatch(touchline, batch);
     expect(body).toMatchObject({ accepted: batch.length, rejected: [] });
     return body.position;
   }

@@ -4,8 +4,7 @@
  * states, and the NDJSON and CSV exports compared with the GraphQL pages.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { graphQLError, startTestServer, type TestServer } from './harness';
+import { graphQLError, postBatch, startTestServer, type TestServer } from './harness';
 
 interface LogEventView {
   position: string;
@@ -86,15 +85,7 @@ describe('event history end to end', () => {
   const base = () => touchline.url.replace(/\/graphql$/, '');
 
   async function track(batch: unknown[]): Promise<string> {
-    const response = await fetch(`${base()}/v1/batch`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as { accepted: number; position: string };
+    const body = await postBatch(touchline, batch);
     expect(body.accepted).toBe(batch.length);
     return body.position;
   }

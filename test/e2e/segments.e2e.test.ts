@@ -9,8 +9,14 @@
  * people described in `traffic`, not by Touchline's code.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { graphQLError, startTestServer, takeUntil, type TestServer, until } from './harness';
+import {
+  graphQLError,
+  postBatch,
+  startTestServer,
+  takeUntil,
+  type TestServer,
+  until,
+} from './harness';
 
 const SECOND = 1000;
 const DAY = 24 * 60 * 60 * SECOND;
@@ -46,19 +52,7 @@ describe('segments over GraphQL and graphql-ws', () => {
   const ago = (millis: number) => new Date(Date.now() - millis).toISOString();
 
   async function send(batch: object[]): Promise<string> {
-    const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as {
-      accepted: number;
-      rejected: unknown[];
-      position: string;
-    };
+    const body = await postBatch(touchline, batch);
     expect(body).toMatchObject({ accepted: batch.length, rejected: [] });
     position = body.position;
     return body.position;
