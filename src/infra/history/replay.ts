@@ -11,13 +11,9 @@
 import type { Projection } from '../../projections/projection';
 import type { Document, ReadCollection } from '../../projections/read-store';
 import type { EventStore } from '../event-store/event-store';
-import { BatchSession } from '../projections/batch-session';
+import { projectBatch } from '../projections/batch-session';
 import { attributionSettingsSource } from '../projections/attribution-settings';
-import {
-  createProjections,
-  projectionDeclarations,
-  projectionInputs,
-} from '../projections/catalog';
+import { createProjections, projectionInputs } from '../projections/catalog';
 import { funnelDefinitionsSource } from '../projections/funnels';
 import { UnknownProjectionError } from '../projections/projection-manager';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
@@ -58,11 +54,6 @@ export interface ReplayOptions {
   readonly onProgress?: (progress: ReplayProgress) => Promise<void> | void;
 }
 
-/** Names of every projection a replay can run, in the order the server runs them. */
-export function replayableProjections(): string[] {
-  return projectionDeclarations.map(({ name }) => name);
-}
-
 export async function replayProjections(options: ReplayOptions): Promise<ReplayedReadModels> {
   const { eventStore, until } = options;
   const batchSize = options.batchSize ?? 2_000;
@@ -80,14 +71,13 @@ export async function replayProjections(options: ReplayOptions): Promise<Replaye
         });
         const events = page.filter((event) => event.position <= until);
         if (events.length === 0) break;
-        const session = new BatchSession(readStore, identity);
-        await projection.project(events, session);
-        const position = events[events.length - 1].position;
-        await readStore.commit({
-          operations: session.operations(),
-          documentsHandedOver: true,
-          checkpoint: { name: projection.name, position, after },
-        });
+        const { position } = await projectBatch(
+          readStore,
+          projection,
+          events,
+          { name: projection.name, after },
+          identity,
+        );
         after = position;
         eventsProcessed += events.length;
         await options.onProgress?.({

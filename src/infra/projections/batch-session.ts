@@ -2,7 +2,8 @@
  * The ProjectionSession the runner hands to a projection for one batch: it reads through to
  * the read store, remembers what the batch wrote, and turns it into one atomic write.
  */
-import type { DocumentChange, ProjectionSession } from '../../projections/projection';
+import type { RecordedEvent } from '../../domain/shared/events';
+import type { DocumentChange, Projection, ProjectionSession } from '../../projections/projection';
 import type {
   Document,
   Filter,
@@ -136,4 +137,28 @@ function copyDocument<T>(value: T): T {
 
 function key(collection: string, id: string): string {
   return `${collection}\u0000${id}`;
+}
+
+/**
+ * One batch of a projection: its writes and the checkpoint that follows them (the name it is
+ * stored under, and the position the batch was read after) committed in one atomic step.
+ * Answers the batch's last position and the documents it changed.
+ */
+export async function projectBatch(
+  readStore: ReadStore,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+  checkpoint: { readonly name: string; readonly after: bigint },
+  physical: (logical: string) => string,
+): Promise<{ position: bigint; changes: DocumentChange[] }> {
+  const session = new BatchSession(readStore, physical);
+  await projection.project(events, session);
+  const position = events[events.length - 1].position;
+  await readStore.commit({
+    operations: session.operations(),
+    // The session's operations carry fresh copies of its documents.
+    documentsHandedOver: true,
+    checkpoint: { name: checkpoint.name, position, after: checkpoint.after },
+  });
+  return { position, changes: session.changed() };
 }

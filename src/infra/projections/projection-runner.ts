@@ -9,7 +9,7 @@ import type { Document, ReadStore } from '../../projections/read-store';
 import type { EventFilter, EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import { CheckpointedLoop, type LoopState } from '../shared/checkpointed-loop';
-import { BatchSession } from './batch-session';
+import { projectBatch } from './batch-session';
 
 export interface CommittedBatch {
   readonly projection: string;
@@ -85,22 +85,20 @@ export class ProjectionRunner {
 
   private async apply(events: readonly RecordedEvent[], after: bigint): Promise<void> {
     const { projection, readStore } = this.options;
-    const session = new BatchSession(readStore, this.options.physical);
-    await projection.project(events, session);
-    const position = events[events.length - 1].position;
-    await readStore.commit({
-      operations: session.operations(),
-      // The session's operations carry fresh copies of its documents.
-      documentsHandedOver: true,
-      checkpoint: { name: this.name, position, after },
-    });
+    const { position, changes } = await projectBatch(
+      readStore,
+      projection,
+      events,
+      { name: this.name, after },
+      this.options.physical,
+    );
     this.loop.committed(position);
     this.eventsProcessed += events.length;
     this.options.onCommitted({
       projection: projection.name,
       position,
       events: events.length,
-      changes: session.changed(),
+      changes,
     });
     if (projection.eventTypesNow) {
       const { physical } = this.options;
