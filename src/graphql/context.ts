@@ -10,6 +10,8 @@ import type { ExperimentCommand, ExperimentState } from '../domain/experiment';
 import type { ExperimentExposed } from '../domain/experiment/exposure.events';
 import type { FunnelCommand, FunnelDefinition } from '../domain/funnel';
 import type { SegmentCommand, SegmentState } from '../domain/segment';
+import type { CommandMetadata } from '../domain/shared/events';
+import type { ApiKeyRole, ApiKeyState, WorkspaceState } from '../domain/workspace';
 import type {
   AttributionCollection,
   AttributionReports,
@@ -249,7 +251,33 @@ export interface EventLog {
   headPosition(): Promise<bigint>;
 }
 
+export interface IssuedApiKey {
+  readonly key: ApiKeyState;
+  /** The whole key: shown once to its creator, never stored. */
+  readonly token: string;
+  readonly position: bigint;
+  readonly revision: bigint;
+}
+
+/** A workspace's API keys (the owner's business). */
+export interface AccessAdmin {
+  /** The workspace and its keys, read from its stream. */
+  workspace(workspaceId: string): Promise<WorkspaceState>;
+  issueKey(
+    metadata: CommandMetadata,
+    key: { readonly name: string; readonly role: ApiKeyRole; readonly expiresAt: Date | null },
+    options: { readonly expectedRevision?: bigint },
+  ): Promise<IssuedApiKey>;
+  /** Revokes a key; its open connections are closed and it stops working at once. */
+  revokeKey(
+    metadata: CommandMetadata,
+    keyId: string,
+    options: { readonly expectedRevision?: bigint },
+  ): Promise<{ key: ApiKeyState; position: bigint; revision: bigint; replayed: boolean }>;
+}
+
 export interface Services {
+  readonly access: AccessAdmin;
   readonly campaigns: CampaignCommands;
   readonly funnels: FunnelCommands;
   readonly experiments: ExperimentCommands;
@@ -283,8 +311,12 @@ export interface Loaders {
 }
 
 export interface TouchlineContext {
+  /** The caller's workspace: every read and write is confined to it. */
   readonly workspaceId: string;
+  /** The key that made the request (`key:<id>`), recorded in command metadata. */
   readonly actor?: string;
+  /** The calling key's id and role, when the request came through the server. */
+  readonly caller?: { readonly keyId: string; readonly role: ApiKeyRole };
   readonly requestId: string;
   readonly services: Services;
   readonly loaders: Loaders;

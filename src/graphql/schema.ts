@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { AccessResolver } from './access/access.resolver';
 import { ProjectionResolver } from './admin/projection.resolver';
 import { AttributionResolver } from './attribution/attribution.resolver';
 import { ChannelRulesResolver } from './attribution/channel-rules.resolver';
@@ -37,6 +38,7 @@ const noTopicPubSub: PubSub = {
 export function buildTouchlineSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [
+      AccessResolver,
       CampaignResolver,
       CampaignCommandResultResolver,
       ProjectionResolver,

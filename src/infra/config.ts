@@ -3,6 +3,7 @@
  * `process.env`; everything else receives a `Config`.
  */
 import path from 'node:path';
+import { parseToken } from './access/api-key-token';
 
 export type EventStoreKind = 'sqlite' | 'esdb';
 export type ReadStoreKind = 'embedded' | 'mongo';
@@ -19,13 +20,28 @@ export interface Config {
   readonly readStore:
     | { readonly kind: 'embedded'; readonly path: string }
     | { readonly kind: 'mongo'; readonly url: string; readonly database: string };
-  /** Workspace used by requests that name none (until API keys carry it). */
+  /**
+   * The workspace a development server creates on its first start, printing its owner key
+   * once (`npx touchline init` does the same by hand).
+   */
   readonly defaultWorkspaceId: string;
-  /** Segment-style write keys of the tracking endpoints: key -> workspace (and the import right). */
-  readonly writeKeys: ReadonlyMap<
-    string,
-    { readonly workspaceId: string; readonly canImport: boolean }
-  >;
+  /**
+   * `TOUCHLINE_OWNER_KEY`: an owner key (made by `npx touchline key`) that the server makes
+   * sure exists at start, creating its workspace: how production bootstraps.
+   */
+  readonly ownerKey: string | null;
+  /** How long a workspace's keys are trusted from memory before they are read again. */
+  readonly keyCacheMs: number;
+  /**
+   * Per-key token buckets: tracking messages per second, and expensive requests (ad-hoc
+   * analyses, asOf, rebuilds, exports) per minute; 0 turns a limit off.
+   */
+  readonly rateLimits: {
+    readonly ingestPerSecond: number;
+    readonly ingestBurst: number;
+    readonly expensivePerMinute: number;
+    readonly expensiveBurst: number;
+  };
   /** Upper bound on how long a query may wait for the projections to reach a position. */
   readonly maxConsistencyWaitMs: number;
   /** `/readyz` fails when a projection's oldest unprocessed event is older than this. */
@@ -78,6 +94,9 @@ export function loadConfig(env: Env = process.env): Config {
     'embedded',
   );
   const defaultWorkspaceId = env.TOUCHLINE_DEFAULT_WORKSPACE ?? 'default';
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(defaultWorkspaceId)) {
+    throw new ConfigError('TOUCHLINE_DEFAULT_WORKSPACE', 'must be 1 to 100 of A-Z a-z 0-9 _ . -');
+  }
   return {
     environment,
     host: env.TOUCHLINE_HOST ?? '0.0.0.0',
@@ -101,7 +120,14 @@ export function loadConfig(env: Env = process.env): Config {
             database: env.TOUCHLINE_MONGO_DB ?? 'touchline',
           },
     defaultWorkspaceId,
-    writeKeys: writeKeys(env, environment, defaultWorkspaceId),
+    ownerKey: ownerKey(env),
+    keyCacheMs: integer(env, 'TOUCHLINE_KEY_CACHE_MS', 1000, 0, 600_000),
+    rateLimits: {
+      ingestPerSecond: integer(env, 'TOUCHLINE_RATE_LIMIT_INGEST', 10_000, 0, 10_000_000),
+      ingestBurst: integer(env, 'TOUCHLINE_RATE_LIMIT_INGEST_BURST', 20_000, 1, 100_000_000),
+      expensivePerMinute: integer(env, 'TOUCHLINE_RATE_LIMIT_EXPENSIVE', 30, 0, 1_000_000),
+      expensiveBurst: integer(env, 'TOUCHLINE_RATE_LIMIT_EXPENSIVE_BURST', 10, 1, 1_000_000),
+    },
     maxConsistencyWaitMs: integer(env, 'TOUCHLINE_MAX_CONSISTENCY_WAIT_MS', 5000, 0, 60000),
     readyMaxLagMs: integer(env, 'TOUCHLINE_READY_MAX_LAG_MS', 30000, 0, 86_400_000),
     projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 200, 1, 10000),
@@ -126,36 +152,13 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** A development key, so `npm start` can be sent traffic at once; production names its keys. */
-export const DEVELOPMENT_WRITE_KEY = 'dev-write-key';
-
-/**
- * `TOUCHLINE_WRITE_KEYS`: comma-separated `key=workspace` pairs; `key=workspace:import` also
- * lets the key send archived messages that keep their receivedAt.
- */
-function writeKeys(
-  env: Env,
-  environment: Config['environment'],
-  defaultWorkspaceId: string,
-): Config['writeKeys'] {
-  const raw = env.TOUCHLINE_WRITE_KEYS;
-  const keys = new Map<string, { workspaceId: string; canImport: boolean }>();
-  if (raw === undefined || raw.trim() === '') {
-    if (environment !== 'production')
-      keys.set(DEVELOPMENT_WRITE_KEY, { workspaceId: defaultWorkspaceId, canImport: true });
-    return keys;
+function ownerKey(env: Env): string | null {
+  const raw = env.TOUCHLINE_OWNER_KEY?.trim();
+  if (raw === undefined || raw === '') return null;
+  if (!parseToken(raw)) {
+    throw new ConfigError('TOUCHLINE_OWNER_KEY', 'must be a key made by `npx touchline key`');
   }
-  for (const entry of raw.split(',')) {
-    const match = /^\s*([^=\s]{8,256})=([A-Za-z0-9_-]{1,64})(:import)?\s*$/.exec(entry);
-    if (!match) {
-      throw new ConfigError(
-        'TOUCHLINE_WRITE_KEYS',
-        'must be key=workspace[:import] pairs (keys of 8 or more characters) separated by commas',
-      );
-    }
-    keys.set(match[1], { workspaceId: match[2], canImport: match[3] !== undefined });
-  }
-  return keys;
+  return raw;
 }
 
 function required(env: Env, name: string): string {

@@ -20,6 +20,12 @@ export async function serveUntilSignalled(): Promise<void> {
       },
     );
   const server = await startServer(config, logger, {
+    // Shown on the terminal once, never through the logger: logs must not hold keys.
+    onOwnerKeyCreated: (workspaceId, token) => {
+      process.stdout.write(
+        `\nCreated workspace "${workspaceId}". Its owner key, shown this once:\n\n  ${token}\n\nSend it as \`Authorization: Bearer <key>\`; create other keys with the createApiKey mutation.\n\n`,
+      );
+    },
     onProjectionsLost: () => {
       logger.fatal('the projections stopped: shutting down so that the process is restarted');
       void stop(1);

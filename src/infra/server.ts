@@ -23,10 +23,16 @@ import {
   validate,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Services, TouchlineContext } from '../graphql/context';
 import { createLoaders } from '../graphql/loaders';
 import { buildTouchlineSchema } from '../graphql/schema';
+import {
+  type OperationAccess,
+  expensiveField,
+  forbiddenField,
+  operationAccess,
+} from '../graphql/shared/access';
 import { costRule, isQueryLimitError, staticLimitRules } from '../graphql/shared/query-limits';
 import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
@@ -49,10 +55,13 @@ import { createProcessManagers } from './process-managers/process-managers';
 import { createServices } from './services';
 import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
+import { roleMay } from '../domain/workspace';
+import { AccessControl, AuthenticationError, type Principal } from './access/access-control';
+import { keyFromAuthorization } from './access/api-key-token';
+import { AccessRefusal, principalOf, requireKey, takeRate } from './access/http-access';
+import { RateLimiter } from './access/rate-limiter';
 
-const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const GRAPHQL_PATH = '/graphql';
-const WORKSPACE_HEADER = 'x-touchline-workspace';
 /** The longest a projector batch waits for tracking requests in flight to be answered. */
 const PROJECTOR_MAX_YIELD_MS = 50;
 
@@ -64,11 +73,18 @@ export interface RunningServer {
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
   readonly changeFeed: ChangeFeed;
+  /** API keys and workspaces (tests and tools issue keys through it). */
+  readonly accessControl: AccessControl;
   /** Drains HTTP and WebSocket, stops the projections at a checkpoint, closes the stores. */
   stop(): Promise<void>;
 }
 
 export interface ServerHooks {
+  /**
+   * A development server created its default workspace on first start: `serve` shows the
+   * owner key once on the terminal (never through the logger).
+   */
+  readonly onOwnerKeyCreated?: (workspaceId: string, token: string) => void;
   /**
    * The projections stopped for good (the projector thread died): `serve` shuts the process
    * down with a failure code so that a supervisor restarts it from the checkpoints.
@@ -92,6 +108,15 @@ export async function startServer(
   const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
   const manager = projectors.projectors;
   await manager.start();
+  const accessControl = new AccessControl(eventStore, { cacheMs: config.keyCacheMs });
+  await bootstrapWorkspace(accessControl, config, logger, hooks);
+  const limits: Limiters = {
+    ingest: new RateLimiter(config.rateLimits.ingestPerSecond, config.rateLimits.ingestBurst),
+    expensive: new RateLimiter(
+      config.rateLimits.expensivePerMinute / 60,
+      config.rateLimits.expensiveBurst,
+    ),
+  };
   const tracking = createTrackingIngestor(config, eventStore, logger, () => {
     if (eventStore instanceof SqliteEventStore) eventStore.appendedElsewhere();
     projectors.tellAppended();
@@ -103,6 +128,7 @@ export async function startServer(
     manager,
     changeFeed,
     tracking,
+    accessControl,
     logger,
   });
   const schema = await buildTouchlineSchema();
@@ -127,7 +153,7 @@ export async function startServer(
     path: GRAPHQL_PATH,
     maxPayload: config.maxBodyBytes,
   });
-  const wsCleanup = serveWebSocket(schema, wsServer, services, config);
+  const wsCleanup = serveWebSocket(schema, wsServer, { services, config, accessControl, limits });
 
   const apollo = new ApolloServer<TouchlineContext>({
     schema,
@@ -145,9 +171,17 @@ export async function startServer(
       {
         // The cost depends on the variables (page sizes), known only once the operation is.
         requestDidStart: async () => ({
-          didResolveOperation: async ({ schema: resolved, document, request }) => {
+          didResolveOperation: async ({ schema: resolved, document, request, contextValue }) => {
             const [tooCostly] = checkCost(resolved, document, config, request.variables);
             if (tooCostly) throw tooCostly;
+            const refused = checkOperationAccess(
+              document,
+              request.operationName,
+              request.variables,
+              contextValue,
+              limits,
+            );
+            if (refused) throw refused;
           },
         }),
       },
@@ -169,7 +203,7 @@ export async function startServer(
     createSegmentRouter({
       tracking,
       priority,
-      writeKeys: config.writeKeys,
+      access: { authenticate: (key) => accessControl.authenticate(key), limiter: limits.ingest },
       maxBatchBytes: Math.min(config.maxBodyBytes, ingestionLimits.batchBytes),
       logger,
     }),
@@ -177,30 +211,24 @@ export async function startServer(
   app.use(
     createExportRouter({
       services,
-      resolveWorkspace: (value) => workspaceFrom(value, config),
+      requireKey: requireKey(accessControl, 'read', { limiter: limits.expensive }),
       logger,
     }),
   );
   app.use(
     GRAPHQL_PATH,
-    (req, res, next) => {
-      try {
-        res.locals.workspaceId = workspaceFrom(req.header(WORKSPACE_HEADER), config);
-        next();
-      } catch (error) {
-        next(error);
-      }
-    },
+    // Every request needs a key; what its role may do is checked per operation (below).
+    requireKey(accessControl, null),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
-        createContext(services, res.locals.workspaceId as string, req.header('x-request-id')),
+        createContext(services, principalOf(res), req.header('x-request-id')),
     }),
   );
   app.use(
     createAdReportRouter({
       commands: new CommandHandler(eventStore),
-      resolveWorkspace: (value) => workspaceFrom(value, config),
+      requireKey: requireKey(accessControl, 'ingest', { limiter: limits.ingest }),
       maxBodyBytes: config.maxBodyBytes,
       clock: services.clock,
       newId: services.newId,
@@ -239,7 +267,7 @@ export async function startServer(
       logger.info('stopped');
     })());
 
-  return { url, port, services, manager, eventStore, readStore, changeFeed, stop };
+  return { url, port, services, manager, eventStore, readStore, changeFeed, accessControl, stop };
 }
 
 /**
@@ -335,58 +363,194 @@ function createProjectors(
   return { projectors: manager, tellAppended: () => undefined, priority: {} };
 }
 
+interface Limiters {
+  /** Tracking messages per key. */
+  readonly ingest: RateLimiter;
+  /** Ad-hoc analyses, replays and exports per key. */
+  readonly expensive: RateLimiter;
+}
+
 function createContext(
   services: Services,
-  workspaceId: string,
+  principal: Principal,
   requestId?: string,
 ): TouchlineContext {
   return {
-    workspaceId,
+    workspaceId: principal.workspaceId,
+    actor: principal.actor,
+    caller: { keyId: principal.keyId, role: principal.role },
     requestId: requestId ?? randomUUID(),
     services,
-    loaders: createLoaders(services, workspaceId),
+    loaders: createLoaders(services, principal.workspaceId),
   };
 }
 
 /**
- * The workspace a request acts in. Until API keys carry it (see the security issue) a
- * client names it in a header or the WebSocket's connection_init payload.
+ * The owner key configured for production (TOUCHLINE_OWNER_KEY), or, on a development
+ * server's first start, a new default workspace whose owner key is shown once.
  */
-function workspaceFrom(value: unknown, config: Config): string {
-  if (value === undefined || value === null || value === '') return config.defaultWorkspaceId;
-  if (typeof value !== 'string' || !WORKSPACE_ID.test(value)) {
-    throw new WorkspaceError();
+async function bootstrapWorkspace(
+  accessControl: AccessControl,
+  config: Config,
+  logger: Logger,
+  hooks: ServerHooks,
+): Promise<void> {
+  if (config.ownerKey) {
+    const outcome = await accessControl.ensureOwnerKey(config.ownerKey, config.defaultWorkspaceId);
+    if (outcome === 'revoked') {
+      logger.warn('TOUCHLINE_OWNER_KEY was revoked: it is not brought back; configure another');
+    } else if (outcome !== 'present') {
+      logger.info({ outcome }, 'the configured owner key is in place');
+    }
+    return;
   }
-  return value;
+  if (config.environment !== 'development') return;
+  const workspaceId = config.defaultWorkspaceId;
+  const state = await accessControl.freshWorkspace(workspaceId);
+  if (state.status !== 'None') return;
+  const issued = await accessControl.createWorkspace(
+    { workspaceId, commandId: `bootstrap-${workspaceId}`, now: new Date(), actor: 'bootstrap' },
+    workspaceId,
+  );
+  logger.info({ workspaceId, keyId: issued.key.keyId }, 'created the development workspace');
+  hooks.onOwnerKeyCreated?.(workspaceId, issued.token);
 }
 
-class WorkspaceError extends Error {
-  readonly status = 400;
-  readonly code = 'BAD_USER_INPUT';
-  readonly field = WORKSPACE_HEADER;
-  constructor() {
-    super('the workspace id must be 1 to 64 letters, digits, _ or -');
+/**
+ * Whether the caller's role may run the operation's root fields, and, for an expensive one,
+ * whether its rate limit allows it now: the error to answer with, or null.
+ */
+function checkOperationAccess(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  context: Pick<TouchlineContext, 'caller'>,
+  limits: Limiters,
+): GraphQLError | null {
+  const access: OperationAccess | null = operationAccess(document, operationName);
+  const caller = context.caller;
+  if (!access || !caller) return null;
+  const forbidden = forbiddenField(caller.role, access);
+  if (forbidden) {
+    return refusalError(
+      new AccessRefusal(
+        403,
+        'FORBIDDEN',
+        'ROLE_NOT_ALLOWED',
+        `a ${caller.role} key may not use ${forbidden.field}: it needs a key allowed to ${forbidden.capability}`,
+      ),
+      forbidden.field,
+    );
   }
+  const expensive = expensiveField(access, variables);
+  if (expensive) {
+    try {
+      takeRate(limits.expensive, caller);
+    } catch (error) {
+      if (error instanceof AccessRefusal) return refusalError(error, expensive);
+      throw error;
+    }
+  }
+  return null;
 }
 
+function refusalError(refusal: AccessRefusal, field: string): GraphQLError {
+  const retryAfter = refusal.retryAfterSeconds;
+  return new GraphQLError(refusal.message, {
+    extensions: {
+      code: refusal.code,
+      reason: refusal.reason,
+      field,
+      ...(retryAfter !== undefined && { retryAfter }),
+      http: {
+        status: refusal.status,
+        ...(retryAfter !== undefined && {
+          headers: new Map([['retry-after', String(retryAfter)]]),
+        }),
+      },
+    },
+  });
+}
+
+/** How long a revoked or expired key's connection may outlive it, across processes. */
+const MIN_KEY_SWEEP_MS = 1000;
+
+/**
+ * graphql-ws on the server's socket. The key comes in `connection_init`'s payload, as
+ * `{ authorization: 'Bearer <key>' }` or `{ apiKey: '<key>' }`: without a valid one the
+ * socket is closed with 4401, and with a key whose role may not subscribe (ingest) with
+ * 4403. A key revoked by this process closes its sockets at once; every socket's key is
+ * also re-checked periodically, which catches expiry and revocations made elsewhere.
+ */
 function serveWebSocket(
   schema: GraphQLSchema,
   wsServer: WebSocketServer,
-  services: Services,
-  config: Config,
+  {
+    services,
+    config,
+    accessControl,
+    limits,
+  }: { services: Services; config: Config; accessControl: AccessControl; limits: Limiters },
 ) {
   const validationRules: ValidationRule[] = [
     ...specifiedRules,
     ...staticLimitRules(config.queryLimits),
     ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
-  return useServer<{ workspaceId?: unknown }>(
+  const principals = new Map<WebSocket, Principal>();
+  const closeUnauthorized = (socket: WebSocket, reason: string) => {
+    principals.delete(socket);
+    socket.close(4401, reason);
+  };
+  const stopListening = accessControl.onRevoked((workspaceId, keyId) => {
+    for (const [socket, principal] of principals) {
+      if (principal.workspaceId === workspaceId && principal.keyId === keyId) {
+        closeUnauthorized(socket, 'Unauthorized: the API key has been revoked');
+      }
+    }
+  });
+  const sweep = setInterval(
+    () => {
+      for (const [socket, principal] of principals) {
+        accessControl.stillValid(principal).then(
+          (valid) => {
+            if (!valid) closeUnauthorized(socket, 'Unauthorized: the API key no longer works');
+          },
+          () => undefined,
+        );
+      }
+    },
+    Math.max(MIN_KEY_SWEEP_MS, config.keyCacheMs),
+  );
+  sweep.unref();
+  const server = useServer<
+    { authorization?: unknown; apiKey?: unknown },
+    { principal?: Principal }
+  >(
     {
       schema,
       isProd: config.environment !== 'development',
       connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
-      // The checks HTTP makes, in the same order: parse, validate with the limits, then cost.
-      onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        try {
+          const principal = await accessControl.authenticate(keyOfConnection(ctx.connectionParams));
+          if (!roleMay(principal.role, 'read')) {
+            socket.close(4403, `Forbidden: a ${principal.role} key may not subscribe`);
+            return false;
+          }
+          ctx.extra.principal = principal;
+          principals.set(socket, principal);
+          socket.once('close', () => principals.delete(socket));
+          return true;
+        } catch (error) {
+          if (!(error instanceof AuthenticationError)) throw error;
+          socket.close(4401, `Unauthorized: ${error.message}`);
+          return false;
+        }
+      },
+      // The checks HTTP makes, in the same order: parse, validate with the limits, cost, access.
+      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -398,28 +562,45 @@ function serveWebSocket(
         if (invalid.length > 0) return invalid;
         const tooCostly = checkCost(schema, document, config, payload.variables ?? undefined);
         if (tooCostly.length > 0) return tooCostly;
+        const principal = ctx.extra.principal;
+        if (!principal) return [new GraphQLError('the connection is not authenticated')];
+        const context = createContext(services, principal);
+        const refused = checkOperationAccess(
+          document,
+          payload.operationName,
+          payload.variables,
+          context,
+          limits,
+        );
+        if (refused) return [refused];
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
+          contextValue: context,
         };
       },
-      onConnect: (ctx) => {
-        try {
-          workspaceFrom(ctx.connectionParams?.workspaceId, config);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      context: (ctx) =>
-        createContext(services, workspaceFrom(ctx.connectionParams?.workspaceId, config)),
     },
     wsServer,
     // graphql-ws pings each socket this often and terminates one whose pong is that late.
     config.wsKeepAliveMs,
   );
+  return {
+    dispose: async () => {
+      clearInterval(sweep);
+      stopListening();
+      await server.dispose();
+    },
+  };
+}
+
+function keyOfConnection(
+  params: Readonly<{ authorization?: unknown; apiKey?: unknown }> | undefined,
+): string | undefined {
+  if (typeof params?.apiKey === 'string') return params.apiKey;
+  if (typeof params?.authorization === 'string') return keyFromAuthorization(params.authorization);
+  return undefined;
 }
 
 /** The cost of the operation a request runs, with its variables; at most one error. */
@@ -469,12 +650,6 @@ const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 function jsonErrors(logger: Logger): express.ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    if (error instanceof WorkspaceError) {
-      res.status(400).json({
-        errors: [{ message: error.message, extensions: { code: error.code, field: error.field } }],
-      });
-      return;
-    }
     const status = statusOf(error);
     const known: Record<number, [string, string]> = {
       400: ['BAD_REQUEST', 'the request body is not valid JSON'],

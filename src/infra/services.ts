@@ -31,6 +31,7 @@ import type { Document, ReadStore } from '../projections/read-store';
 import { analyseAttribution } from './analyses/attribution-analysis';
 import { analyseFunnel } from './analyses/funnel-analysis';
 import { replayProjections } from './history/replay';
+import type { AccessControl } from './access/access-control';
 import { CommandHandler, deterministicEventId } from './commands/command-handler';
 import { ExpectedRevision, WrongExpectedRevisionError } from './event-store/event-store';
 import type { TrackingIngestor } from './ingestion/tracking-service';
@@ -49,6 +50,7 @@ export interface ServiceDependencies {
   readonly manager: Projectors;
   readonly changeFeed: ChangeFeed;
   readonly tracking: TrackingIngestor;
+  readonly accessControl: AccessControl;
   readonly logger: Logger;
 }
 
@@ -75,6 +77,12 @@ export function createServices(deps: ServiceDependencies): Services {
   const attributionCollection: AttributionCollection = (logical) =>
     readStore.collection(manager.collection(logical));
   return {
+    access: {
+      workspace: (workspaceId) => deps.accessControl.freshWorkspace(workspaceId),
+      issueKey: (metadata, key, options) => deps.accessControl.issueKey(metadata, key, options),
+      revokeKey: (metadata, keyId, options) =>
+        deps.accessControl.revokeKey(metadata, keyId, options),
+    },
     campaigns: aggregate(commands, campaignDecider, campaignStreamId, (c) => c.data.campaignId),
     funnels: aggregate(commands, funnelDecider, funnelStreamId, (c) => c.data.funnelId),
     segments: aggregate(commands, segmentDecider, segmentStreamId, (c) => c.data.segmentId),

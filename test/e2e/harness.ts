@@ -2,6 +2,7 @@
  * Starts the real server on a free port with the embedded stores in a temporary data
  * directory, and gives a test graphql-request and graphql-ws clients for it.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,14 +12,28 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/infra/config';
 import { createLogger } from '../../src/infra/logger';
 import { type RunningServer, startServer } from '../../src/infra/server';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
+import type { ApiKeyRole } from '../../src/domain/workspace';
+
+/** The workspace a test acts in when it names none. */
+export const DEFAULT_WORKSPACE = 'default';
 
 export interface TestServer {
   readonly server: RunningServer;
   readonly dataDir: string;
   readonly url: string;
-  client(workspaceId?: string): GraphQLClient;
-  subscriptions(workspaceId?: string): Client;
+  /**
+   * A key of `role` in the workspace, the same one each time a test asks again; the
+   * workspace is created (with its owner key) when first used.
+   */
+  key(workspaceId?: string, role?: ApiKeyRole): Promise<string>;
+  /** A GraphQL client with a key of `role` (default owner) of the workspace. */
+  client(workspaceId?: string, role?: ApiKeyRole): GraphQLClient;
+  /** A GraphQL client sending exactly this key (or none). */
+  clientWithKey(key: string | undefined): GraphQLClient;
+  /** A graphql-ws client with a key of `role` (default owner) of the workspace. */
+  subscriptions(workspaceId?: string, role?: ApiKeyRole): Client;
+  /** A graphql-ws client sending exactly this key (or none) in connection_init. */
+  subscriptionsWithKey(key: string | undefined): Client;
   stop(): Promise<void>;
 }
 
@@ -42,25 +57,63 @@ export async function startTestServer(
   });
   const server = await startServer(config, createLogger(config.logLevel));
   const wsClients: Client[] = [];
+  const keys = new Map<string, Promise<string>>();
+  const key = (workspaceId = DEFAULT_WORKSPACE, role: ApiKeyRole = 'owner'): Promise<string> => {
+    const known = keys.get(`${workspaceId}/${role}`);
+    if (known) return known;
+    const issued = (async () => {
+      const metadata = () => ({
+        workspaceId,
+        commandId: randomUUID(),
+        now: new Date(),
+        actor: 'test',
+      });
+      if (role === 'owner') {
+        return (await server.accessControl.createWorkspace(metadata(), workspaceId)).token;
+      }
+      await key(workspaceId, 'owner');
+      const name = `${role} key`;
+      return (await server.accessControl.issueKey(metadata(), { name, role, expiresAt: null }))
+        .token;
+    })();
+    keys.set(`${workspaceId}/${role}`, issued);
+    return issued;
+  };
+  const clientWith = (authorization: () => Promise<string | undefined>) =>
+    new GraphQLClient(server.url, {
+      requestMiddleware: async (request) => {
+        const token = await authorization();
+        return token === undefined
+          ? request
+          : {
+              ...request,
+              headers: { ...(request.headers as object), authorization: `Bearer ${token}` },
+            };
+      },
+    });
+  const subscriptionsWith = (authorization: () => Promise<string | undefined>) => {
+    const client = createClient({
+      url: server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: async () => {
+        const token = await authorization();
+        return token === undefined ? {} : { authorization: `Bearer ${token}` };
+      },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    wsClients.push(client);
+    return client;
+  };
   return {
     server,
     dataDir,
     url: server.url,
-    client: (workspaceId) =>
-      new GraphQLClient(server.url, {
-        headers: workspaceId ? { 'x-touchline-workspace': workspaceId } : {},
-      }),
-    subscriptions: (workspaceId) => {
-      const client = createClient({
-        url: server.url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
-        connectionParams: workspaceId ? { workspaceId } : {},
-        retryAttempts: 0,
-        lazy: false,
-      });
-      wsClients.push(client);
-      return client;
-    },
+    key,
+    client: (workspaceId, role) => clientWith(() => key(workspaceId, role)),
+    clientWithKey: (token) => clientWith(async () => token),
+    subscriptions: (workspaceId, role) => subscriptionsWith(() => key(workspaceId, role)),
+    subscriptionsWithKey: (token) => subscriptionsWith(async () => token),
     async stop() {
       await Promise.all(wsClients.map((client) => client.dispose()));
       await server.stop();
@@ -68,16 +121,39 @@ export async function startTestServer(
   };
 }
 
-/** Posts one Segment `/v1/batch` with the development write key; answers its JSON body. */
+/** The Authorization header Segment SDKs send: the write key as the Basic user. */
+export function basicAuthorization(key: string): string {
+  return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+}
+
+/** The ingest key of a workspace, as the Authorization header Segment SDKs send. */
+export async function writeKeyAuthorization(
+  touchline: TestServer,
+  workspaceId = DEFAULT_WORKSPACE,
+): Promise<string> {
+  return basicAuthorization(await touchline.key(workspaceId, 'ingest'));
+}
+
+/** `Authorization: Bearer` with a key of `role` (default owner) of the workspace. */
+export async function bearer(
+  touchline: TestServer,
+  workspaceId = DEFAULT_WORKSPACE,
+  role: ApiKeyRole = 'owner',
+): Promise<string> {
+  return `Bearer ${await touchline.key(workspaceId, role)}`;
+}
+
+/** Posts one Segment `/v1/batch` with the workspace's ingest key; answers its JSON body. */
 export async function postBatch(
   touchline: TestServer,
   batch: readonly unknown[],
+  workspaceId = DEFAULT_WORKSPACE,
 ): Promise<{ accepted: number; position: string; rejected: unknown[] }> {
   const response = await fetch(touchline.url.replace(/\/graphql$/, '/v1/batch'), {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      authorization: developmentWriteKeyAuthorization,
+      authorization: await writeKeyAuthorization(touchline, workspaceId),
     },
     body: JSON.stringify({ batch }),
   });

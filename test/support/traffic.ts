@@ -5,10 +5,6 @@
  * order belongs to), built from the generator's own choices rather than Touchline's code.
  */
 
-import { DEVELOPMENT_WRITE_KEY } from '../../src/infra/config';
-
-/** The Authorization header Segment SDKs send: the development write key as the Basic user. */
-export const developmentWriteKeyAuthorization = `Basic ${Buffer.from(`${DEVELOPMENT_WRITE_KEY}:`).toString('base64')}`;
 
 export interface GeneratedMessage {
   readonly type: 'page' | 'track' | 'identify';

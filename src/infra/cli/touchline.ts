@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config';
 import { serveUntilSignalled } from '../serve';
 import { EXIT_USAGE, processContext, type CliContext } from './cli-context';
 import { runExport } from './commands/export';
+import { runInit, runKey } from './commands/init';
 import { runReplay } from './commands/replay';
 import { runStatus } from './commands/status';
 
@@ -37,6 +38,23 @@ program
   .command('serve')
   .description('serve the GraphQL API and run the projections')
   .action(() => serveUntilSignalled());
+
+program
+  .command('init')
+  .description(
+    'create a workspace and print its first owner key (shown once; only its hash is stored)',
+  )
+  .option('-w, --workspace <id>', 'the workspace id (default: TOUCHLINE_DEFAULT_WORKSPACE)')
+  .option('--name <name>', 'its display name (default: the id)')
+  .action(exitWith(runInit));
+
+program
+  .command('key')
+  .description(
+    'print a new owner key for TOUCHLINE_OWNER_KEY, without storing it (the server adds it at start)',
+  )
+  .option('-w, --workspace <id>', 'the workspace id (default: TOUCHLINE_DEFAULT_WORKSPACE)')
+  .action(exitWith(runKey));
 
 program
   .command('schema')

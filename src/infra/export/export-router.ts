@@ -3,7 +3,9 @@
  * through, streamed in one response, page by page with back-pressure (a page is read only
  * once the client has taken the previous one), so memory stays the same however long the
  * log. The export stops at the log's head when it started; the filter parameters are those
- * of `EventFilterInput` (`types` repeated or comma-separated, times as ISO-8601).
+ * of `EventFilterInput` (`types` repeated or comma-separated, times as ISO-8601). The
+ * workspace is the API key's (a role that may read); an export counts against the key's
+ * limit of expensive requests.
  *
  * Bad parameters: 400 `{ error: { code, reason, field, message } }`. A failure once rows
  * were sent cuts the response short (the client sees an incomplete transfer).
@@ -26,24 +28,26 @@ import {
   type RawExportFilter,
 } from './event-export';
 
+import { principalOf } from '../access/http-access';
+
 export const EXPORT_PATH = '/v1/export/events';
 
 const parameters = new Set<string>(['format', 'types', ...textFilterFields, ...timeFilterFields]);
 
 export interface ExportRouterDependencies {
   readonly services: Services;
-  /** The workspace of a request from its `x-touchline-workspace` header, as GraphQL's. */
-  readonly resolveWorkspace: (header: string | undefined) => string;
+  /** Authenticates the request's key (a role that may read), rate-limited per key. */
+  readonly requireKey: express.RequestHandler;
   readonly logger: Logger;
 }
 
 export function createExportRouter(deps: ExportRouterDependencies): express.Router {
   const { services, logger } = deps;
   const router = express.Router();
-  router.get(EXPORT_PATH, async (req: Request, res: Response) => {
+  router.get(EXPORT_PATH, deps.requireKey, async (req: Request, res: Response) => {
     let rows = 0;
     try {
-      const workspaceId = deps.resolveWorkspace(req.header('x-touchline-workspace'));
+      const { workspaceId } = principalOf(res);
       const { format, fields } = exportParameters(req.query);
       const query = await eventQuery(services, workspaceId, fields);
       const until = await services.log.headPosition();

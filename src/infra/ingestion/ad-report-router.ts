@@ -4,8 +4,8 @@
  * per row, in the order given (a later row with the same key wins, as it would in a file).
  *
  * Body: a JSON array of rows `{ campaignId, channel, day, source, impressions, clicks,
- * spend: { amount, currency } }` (amounts are decimal strings). The workspace comes from
- * the `X-Touchline-Workspace` header, as for the GraphQL API. An optional `Idempotency-Key`
+ * spend: { amount, currency } }` (amounts are decimal strings). The workspace is the API
+ * key's (`Authorization: Bearer <key>`, a role that may ingest). An optional `Idempotency-Key`
  * header makes a retried request reuse its command ids (`<key>:<row index>`); without it a
  * retry is still harmless, because importing the same figures again changes nothing.
  *
@@ -26,19 +26,17 @@ import { DomainError, ValidationError } from '../../domain/shared/errors';
 import type { CommandHandler } from '../commands/command-handler';
 import type { Logger } from '../logger';
 
+import { principalOf } from '../access/http-access';
+
 export const adReportLimits = { rows: 1000 } as const;
 
 export const AD_REPORTS_PATH = '/v1/ad-reports';
-const WORKSPACE_HEADER = 'x-touchline-workspace';
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export interface AdReportRouterDependencies {
   readonly commands: CommandHandler;
-  /**
-   * The workspace named by the `X-Touchline-Workspace` header (the server's default when it
-   * is absent); throws when the value is not a valid workspace id.
-   */
-  readonly resolveWorkspace: (header: string | undefined) => string;
+  /** Authenticates the request's key (a role that may ingest), rate-limited per key. */
+  readonly requireKey: express.RequestHandler;
   readonly maxBodyBytes: number;
   readonly clock: () => Date;
   readonly newId: () => string;
@@ -75,9 +73,10 @@ export function createAdReportRouter(deps: AdReportRouterDependencies): express.
   const router = express.Router();
   router.post(
     AD_REPORTS_PATH,
+    deps.requireKey,
     express.json({ limit: deps.maxBodyBytes, type: () => true }),
     async (req: Request, res: Response) => {
-      const workspaceId = workspaceOf(req, deps);
+      const { workspaceId, actor } = principalOf(res);
       const idempotencyKey = idempotencyKeyOf(req);
       const rows: unknown = req.body;
       if (!Array.isArray(rows)) {
@@ -94,7 +93,9 @@ export function createAdReportRouter(deps: AdReportRouterDependencies): express.
       const results: RowResult[] = [];
       for (const [index, row] of rows.entries()) {
         const commandId = idempotencyKey ? `${idempotencyKey}:${index}` : deps.newId();
-        results.push(await importRow(deps, { workspaceId, commandId, correlationId }, index, row));
+        results.push(
+          await importRow(deps, { workspaceId, actor, commandId, correlationId }, index, row),
+        );
       }
       const count = (status: RowResult['status']) =>
         results.filter((result) => result.status === status).length;
@@ -116,7 +117,7 @@ export function createAdReportRouter(deps: AdReportRouterDependencies): express.
 
 async function importRow(
   deps: AdReportRouterDependencies,
-  ids: { workspaceId: string; commandId: string; correlationId: string },
+  ids: { workspaceId: string; actor: string; commandId: string; correlationId: string },
   index: number,
   row: unknown,
 ): Promise<RowResult> {
@@ -132,6 +133,7 @@ async function importRow(
           workspaceId: ids.workspaceId,
           commandId: ids.commandId,
           now: deps.clock(),
+          actor: ids.actor,
           correlationId: ids.correlationId,
         },
       } satisfies ImportAdReport,
@@ -213,15 +215,6 @@ function count(fields: Record<string, unknown>, name: string): number {
     );
   }
   return value;
-}
-
-function workspaceOf(req: Request, deps: AdReportRouterDependencies): string {
-  try {
-    return deps.resolveWorkspace(req.header(WORKSPACE_HEADER));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : 'invalid workspace id';
-    throw new HttpError(400, 'BAD_USER_INPUT', message, WORKSPACE_HEADER);
-  }
 }
 
 function idempotencyKeyOf(req: Request): string | undefined {

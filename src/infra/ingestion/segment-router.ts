@@ -18,20 +18,34 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../domain/shared/errors';
 import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
+import { roleMay } from '../../domain/workspace';
+import { AuthenticationError, type Principal } from '../access/access-control';
+import { keyFromAuthorization } from '../access/api-key-token';
+import type { RateLimiter } from '../access/rate-limiter';
 import type { Logger } from '../logger';
 import type { IngestionPriority } from '../shared/ingestion-priority';
 import { type IngestResult, MALFORMED_JSON, type TrackingIngestor } from './tracking-service';
 
-export interface WriteKeyGrant {
-  readonly workspaceId: string;
-  /** May send archived messages to `/v1/import` with their original receivedAt. */
-  readonly canImport: boolean;
+/** An authenticated key that may ingest. */
+type WriteKeyGrant = Principal;
+
+/**
+ * Archived messages keep their receivedAt only when sent by an owner or editor key: an
+ * ingest key is a write key that browsers hold, so anyone may read it.
+ */
+function mayImport(grant: WriteKeyGrant): boolean {
+  return grant.role === 'owner' || grant.role === 'editor';
 }
 
 export interface SegmentRouterDependencies {
   /** Parses and appends (in process, or on the ingestion worker thread). */
   readonly tracking: TrackingIngestor;
-  readonly writeKeys: ReadonlyMap<string, WriteKeyGrant>;
+  readonly access: {
+    /** The principal of a key; throws AuthenticationError when it does not authenticate. */
+    readonly authenticate: (key: string | undefined) => Promise<Principal>;
+    /** Messages per key (admitted while the bucket holds any, then charged per message). */
+    readonly limiter: RateLimiter;
+  };
   /**
    * Largest `/v1/batch` and `/v1/import` body, at most Segment's 500 KiB
    * (`ingestionLimits.batchBytes`); single messages are capped at 32 KiB.
@@ -49,6 +63,8 @@ type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Raised inside the router and answered by its own error handler. */
@@ -57,7 +73,7 @@ class HttpError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly details: { field?: string; reason?: string } = {},
+    readonly details: { field?: string; reason?: string; retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -65,7 +81,7 @@ class HttpError extends Error {
 }
 
 export function createSegmentRouter(deps: SegmentRouterDependencies): express.Router {
-  const { writeKeys, logger, tracking } = deps;
+  const { access, logger, tracking } = deps;
   const router = express.Router();
   router.use('/v1', allowBrowsers);
   if (deps.priority) {
@@ -95,8 +111,11 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
       checkHeaderKey,
       json(Math.min(ingestionLimits.messageBytes, deps.maxBatchBytes)),
       async (req: Request, res: Response) => {
-        const { grant, message } = authorise(req, res);
-        const result = await tracking.ingestMessage(grant.workspaceId, message, type);
+        const { grant, message } = await authorise(req, res);
+        const result = await tracking.ingestMessage(grant.workspaceId, message, type, {
+          actor: grant.actor,
+        });
+        access.limiter.charge(grant.keyId, 1);
         res.json(answer(result));
       },
     );
@@ -117,6 +136,7 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
           throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
         }
         const { grant, result } = await ingestBatchBody(raw, res.locals.grant, endpoint);
+        access.limiter.charge(grant.keyId, result.accepted + result.rejected.length);
         if (result.rejected.length > 0) {
           logger.debug(
             { workspaceId: grant.workspaceId, endpoint, rejected: result.rejected.length },
@@ -141,8 +161,9 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
     endpoint: 'batch' | 'import',
   ): Promise<{ grant: WriteKeyGrant; result: IngestResult }> {
     const options = (grant: WriteKeyGrant) => ({
-      keepReceivedAt: endpoint === 'import' && grant.canImport,
+      keepReceivedAt: endpoint === 'import' && mayImport(grant),
       bodyBytes: raw.length,
+      actor: grant.actor,
     });
     if (headerGrant) {
       const result = await tracking.ingestRawBatch(
@@ -152,7 +173,7 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
       );
       return { grant: headerGrant, result };
     }
-    const { grant, message } = authoriseParsed(parseJsonBody(raw));
+    const { grant, message } = await authoriseParsed(parseJsonBody(raw));
     return {
       grant,
       result: await tracking.ingestBatch(grant.workspaceId, message, options(grant)),
@@ -163,38 +184,72 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
   function checkHeaderKey(req: Request, res: Response, next: NextFunction): void {
     const header = req.header('authorization');
     if (header === undefined || header.trim() === '') return next();
-    const grant = writeKeys.get(keyFromHeader(header) ?? '');
-    if (!grant) return next(unauthenticated('the write key is not valid'));
-    res.locals.grant = grant;
-    next();
+    grantOf(keyFromAuthorization(header) ?? '').then((grant) => {
+      res.locals.grant = grant;
+      next();
+    }, next);
+  }
+
+  /** The key's grant: authenticated, allowed to ingest, and within its rate limit. */
+  async function grantOf(key: string): Promise<WriteKeyGrant> {
+    let grant: WriteKeyGrant;
+    try {
+      grant = await access.authenticate(key);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        throw new HttpError(401, 'UNAUTHENTICATED', error.message, { reason: error.reason });
+      }
+      throw error;
+    }
+    if (!roleMay(grant.role, 'ingest')) {
+      throw new HttpError(403, 'FORBIDDEN', `a ${grant.role} key may not send tracking calls`, {
+        reason: 'ROLE_NOT_ALLOWED',
+      });
+    }
+    const decision = access.limiter.admit(grant.keyId);
+    if (!decision.allowed) {
+      throw new HttpError(
+        429,
+        'RATE_LIMITED',
+        'this key sends more messages than its rate limit allows: retry later',
+        {
+          reason: 'RATE_LIMITED',
+          retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+        },
+      );
+    }
+    return grant;
   }
 
   /** The grant of the header's key, else of the body's `writeKey`; the body without it. */
-  function authorise(req: Request, res: Response): { grant: WriteKeyGrant; message: unknown } {
+  function authorise(
+    req: Request,
+    res: Response,
+  ): Promise<{ grant: WriteKeyGrant; message: unknown }> {
     // body-parser reads an empty body as `{}`: refused like a missing one.
     const empty = (bodySizes.get(req) ?? 0) === 0;
     if (empty) throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
     return authoriseParsed(req.body, res.locals.grant as WriteKeyGrant | undefined);
   }
 
-  function authoriseParsed(
+  async function authoriseParsed(
     body: unknown,
     headerGrant?: WriteKeyGrant,
-  ): { grant: WriteKeyGrant; message: unknown } {
+  ): Promise<{ grant: WriteKeyGrant; message: unknown }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'BAD_REQUEST', 'the request body must be a JSON object');
     }
     const { writeKey, ...message } = body as { writeKey?: unknown };
-    const grant =
-      headerGrant ?? (typeof writeKey === 'string' ? writeKeys.get(writeKey) : undefined);
-    if (!grant) {
-      throw unauthenticated(
-        writeKey === undefined
-          ? 'a write key is required: send it as the Basic auth user, a Bearer token or `writeKey`'
-          : 'the write key is not valid',
+    if (headerGrant) return { grant: headerGrant, message };
+    if (typeof writeKey !== 'string') {
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        'a write key is required: send it as the Basic auth user, a Bearer token or `writeKey`',
+        { reason: 'MISSING_KEY' },
       );
     }
-    return { grant, message };
+    return { grant: await grantOf(writeKey), message };
   }
 }
 
@@ -222,21 +277,6 @@ function allowBrowsers(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
-/** The key of `Basic base64(key:)` or `Bearer key`; undefined for any other scheme. */
-function keyFromHeader(header: string): string | undefined {
-  const [scheme, credentials] = header.trim().split(/\s+/, 2);
-  if (!credentials) return undefined;
-  if (/^bearer$/i.test(scheme ?? '')) return credentials;
-  if (!/^basic$/i.test(scheme ?? '')) return undefined;
-  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? decoded : decoded.slice(0, colon);
-}
-
-function unauthenticated(message: string): HttpError {
-  return new HttpError(401, 'UNAUTHENTICATED', message);
-}
-
 function answer(result: IngestResult) {
   return {
     success: true,
@@ -258,6 +298,9 @@ function answerErrors(logger: Logger): express.ErrorRequestHandler {
     const { status, code, message, details } =
       known ?? new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="touchline"');
+    if (details.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(details.retryAfterSeconds));
+    }
     res.status(status).json({
       errors: [
         {

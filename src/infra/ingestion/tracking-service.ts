@@ -40,6 +40,8 @@ export interface IngestOptions {
   readonly keepReceivedAt?: boolean;
   /** Where the messages came from, recorded in each event's metadata. Default `segment`. */
   readonly source?: string;
+  /** The key that sent the messages (`key:<id>`), recorded in each event's metadata. */
+  readonly actor?: string;
   /** Size of the request body as received, when the caller knows it (saves measuring it). */
   readonly bodyBytes?: number;
 }
@@ -105,7 +107,7 @@ export class TrackingService implements TrackingIngestor {
       ...this.parseOptions(options),
       bodyBytes: options.bodyBytes,
     });
-    return this.store(workspaceId, accepted, rejected, options.source);
+    return this.store(workspaceId, accepted, rejected, options);
   }
 
   async ingestRawBatch(
@@ -135,7 +137,7 @@ export class TrackingService implements TrackingIngestor {
       event,
       streamIdentity: primaryIdentity(event.data),
     };
-    return this.store(workspaceId, [message], [], options.source);
+    return this.store(workspaceId, [message], [], options);
   }
 
   private parseOptions(options: IngestOptions): IngestionOptions {
@@ -156,12 +158,12 @@ export class TrackingService implements TrackingIngestor {
     workspaceId: string,
     accepted: readonly AcceptedMessage[],
     rejected: readonly RejectedMessage[],
-    source = 'segment',
+    { source = 'segment', actor }: IngestOptions,
   ): Promise<IngestResult> {
     const refused: RejectedMessage[] = [];
     let pending = rejectReusedIds(workspaceId, accepted, refused);
     for (;;) {
-      const writes = pending.map((message) => toStreamWrite(workspaceId, message, source));
+      const writes = pending.map((message) => toStreamWrite(workspaceId, message, source, actor));
       try {
         const results = writes.length > 0 ? await this.deps.eventStore.appendMany(writes) : [];
         const position = results.reduce<bigint | null>(
@@ -221,7 +223,12 @@ function duplicateMessageId(message: AcceptedMessage, why: string): RejectedMess
   };
 }
 
-function toStreamWrite(workspaceId: string, message: AcceptedMessage, source: string): StreamWrite {
+function toStreamWrite(
+  workspaceId: string,
+  message: AcceptedMessage,
+  source: string,
+  actor: string | undefined,
+): StreamWrite {
   const { event } = message;
   const { messageId } = event.data;
   return {
@@ -236,6 +243,7 @@ function toStreamWrite(workspaceId: string, message: AcceptedMessage, source: st
           schemaVersion: currentSchemaVersion(event.type),
           messageId,
           source,
+          ...(actor !== undefined && { actor }),
         },
       },
     ],
