@@ -20,11 +20,8 @@ import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { startServer } from '../src/infra/server';
-import {
-  developmentWriteKeyAuthorization,
-  generateTraffic,
-  toBatches,
-} from '../test/support/traffic';
+import { generateTraffic, toBatches } from '../test/support/traffic';
+import { workspaceKey } from './support/workspace-key';
 
 const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
@@ -35,6 +32,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
 interface LoadPlan {
   readonly url: string;
+  /** The Authorization header of every batch: an ingest key, as Segment SDKs send it. */
+  readonly authorization: string;
   readonly bodies: string[];
   readonly concurrency: number;
   /** Batches per second; 0 = as fast as the server answers. */
@@ -76,6 +75,9 @@ async function main(): Promise<void> {
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-'));
   const config = loadConfig({
+    // The bench sends one key's traffic as fast as the server takes it: no per-key limit,
+    // unless the benchmark is given one.
+    TOUCHLINE_RATE_LIMIT_INGEST: '0',
     // TOUCHLINE_* settings given to the benchmark reach the server (e.g. the batch size).
     ...Object.fromEntries(
       Object.entries(process.env).filter(([name]) => name.startsWith('TOUCHLINE_')),
@@ -88,9 +90,12 @@ async function main(): Promise<void> {
   const server = await startServer(config, createLogger('silent'));
   const ingestUrl = server.url.replace(/\/graphql$/, '/v1/batch');
   try {
+    const ingestKey = await workspaceKey(server, 'bench', 'ingest');
+    const authorization = `Basic ${Buffer.from(`${ingestKey}:`).toString('base64')}`;
     const started = Date.now();
     const load = await runLoad({
       url: ingestUrl,
+      authorization,
       bodies,
       concurrency: CONCURRENCY,
       batchesPerSecond: 0,
@@ -123,6 +128,7 @@ async function main(): Promise<void> {
       .map((batch) => JSON.stringify(batch));
     const lag = await measureLag(server, {
       url: ingestUrl,
+      authorization,
       bodies: pacedBodies,
       // Enough senders that a slow answer never holds back the schedule.
       concurrency: 32,
@@ -245,7 +251,7 @@ function runLoad(plan: LoadPlan): Promise<LoadReport> {
 }
 
 async function generateLoad(plan: LoadPlan): Promise<LoadReport> {
-  const authorization = developmentWriteKeyAuthorization;
+  const { authorization } = plan;
   const latenciesMs: number[] = [];
   let accepted = 0;
   let failures = 0;

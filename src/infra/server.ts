@@ -153,7 +153,13 @@ export async function startServer(
     path: GRAPHQL_PATH,
     maxPayload: config.maxBodyBytes,
   });
-  const wsCleanup = serveWebSocket(schema, wsServer, { services, config, accessControl, limits });
+  const wsCleanup = serveWebSocket(schema, wsServer, {
+    services,
+    config,
+    accessControl,
+    limits,
+    logger,
+  });
 
   const apollo = new ApolloServer<TouchlineContext>({
     schema,
@@ -396,7 +402,7 @@ async function bootstrapWorkspace(
   hooks: ServerHooks,
 ): Promise<void> {
   if (config.ownerKey) {
-    const outcome = await accessControl.ensureOwnerKey(config.ownerKey, config.defaultWorkspaceId);
+    const outcome = await accessControl.ensureOwnerKey(config.ownerKey);
     if (outcome === 'revoked') {
       logger.warn('TOUCHLINE_OWNER_KEY was revoked: it is not brought back; configure another');
     } else if (outcome !== 'present') {
@@ -490,7 +496,14 @@ function serveWebSocket(
     config,
     accessControl,
     limits,
-  }: { services: Services; config: Config; accessControl: AccessControl; limits: Limiters },
+    logger,
+  }: {
+    services: Services;
+    config: Config;
+    accessControl: AccessControl;
+    limits: Limiters;
+    logger: Logger;
+  },
 ) {
   const validationRules: ValidationRule[] = [
     ...specifiedRules,
@@ -579,6 +592,24 @@ function serveWebSocket(
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue: context,
+        };
+      },
+      // Every pushed result goes through the masking HTTP answers go through: an error raised
+      // outside the resolvers' mapping (serialising a value, say) has no code and is masked.
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        return {
+          ...result,
+          errors: result.errors.map((error) => {
+            const formatted = error.toJSON();
+            const coded = formatted.extensions?.code
+              ? formatted
+              : {
+                  ...formatted,
+                  extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' },
+                };
+            return formatGraphQLError(coded, error, config, logger);
+          }),
         };
       },
     },

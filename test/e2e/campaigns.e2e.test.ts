@@ -4,7 +4,7 @@
  * restart on the same data.
  */
 import { gql } from 'graphql-request';
-import { graphQLError, startTestServer, take, type TestServer, until } from './harness';
+import { bearer, graphQLError, startTestServer, take, type TestServer, until } from './harness';
 
 const CAMPAIGN_FIELDS = `
   id name description status channels tags revision position
@@ -299,10 +299,11 @@ describe('campaigns over GraphQL and graphql-ws', () => {
     }
   });
 
-  it('rejects an oversized body and a malformed workspace header over plain HTTP', async () => {
+  it('rejects an oversized body, and a request without a valid key, over plain HTTP', async () => {
+    const authorization = await bearer(touchline);
     const big = await fetch(touchline.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ query: `{ campaign(id: "${'x'.repeat(2_000_000)}") { id } }` }),
     });
     expect(big.status).toBe(413);
@@ -312,20 +313,25 @@ describe('campaigns over GraphQL and graphql-ws', () => {
 
     const notJson = await fetch(touchline.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: '{"query": ',
     });
     expect(notJson.status).toBe(400);
 
-    const workspace = await fetch(touchline.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-touchline-workspace': 'not valid!' },
-      body: JSON.stringify({ query: '{ campaigns { totalCount } }' }),
-    });
-    expect(workspace.status).toBe(400);
-    expect(await workspace.json()).toMatchObject({
-      errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'x-touchline-workspace' } }],
-    });
+    for (const [headers, reason] of [
+      [{}, 'MISSING_KEY'],
+      [{ authorization: 'Bearer not valid!' }, 'INVALID_KEY'],
+    ] as const) {
+      const unauthenticated = await fetch(touchline.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ campaigns { totalCount } }' }),
+      });
+      expect(unauthenticated.status).toBe(401);
+      expect(await unauthenticated.json()).toMatchObject({
+        errors: [{ extensions: { code: 'UNAUTHENTICATED', reason } }],
+      });
+    }
   });
 
   it('makes a command idempotent by its commandId', async () => {
@@ -411,11 +417,13 @@ describe('campaigns over GraphQL and graphql-ws', () => {
     const before = await touchline
       .client()
       .request<{ campaign: CampaignView }>(ONE, { id: 'spring-sale' });
+    const key = await touchline.key();
     const dataDir = touchline.dataDir;
     await touchline.stop();
     touchline = await startTestServer(dataDir);
+    // The key made before the restart still works: keys live in the log too.
     const after = await touchline
-      .client()
+      .clientWithKey(key)
       .request<{ campaign: CampaignView }>(ONE, { id: 'spring-sale' });
     expect(after.campaign).toEqual(before.campaign);
     const [campaigns] = await touchline.server.manager.status();

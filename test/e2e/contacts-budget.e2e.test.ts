@@ -4,10 +4,14 @@
  * once, with its alerts pushed over graphql-ws, and stays so across a restart.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { startTestServer, takeUntil, type TestServer, until } from './harness';
-
-const authorization = developmentWriteKeyAuthorization;
+import {
+  bearer,
+  startTestServer,
+  takeUntil,
+  type TestServer,
+  until,
+  writeKeyAuthorization,
+} from './harness';
 
 async function post(
   touchline: TestServer,
@@ -76,7 +80,7 @@ describe('contacts and budget control end to end', () => {
           },
         ],
       },
-      { authorization },
+      { authorization: await writeKeyAuthorization(touchline) },
     );
     expect(body).toMatchObject({ accepted: 4, rejected: [] });
 
@@ -232,7 +236,7 @@ describe('contacts and budget control end to end', () => {
       clicks: 50,
       spend: { amount, currency: 'USD' },
     });
-    const headers = { 'x-touchline-workspace': 'budget' };
+    const headers = { authorization: await bearer(touchline, 'budget', 'ingest') };
     expect(
       (await post(touchline, '/v1/ad-reports', [row('2026-11-18', '700')], headers)).status,
     ).toBe(200);
@@ -262,6 +266,7 @@ describe('contacts and budget control end to end', () => {
       [row('2026-11-20', '180'), row('2026-11-21', '40')],
       headers,
     );
+    const key = await touchline.key('budget');
     const dataDir = touchline.dataDir;
     await touchline.stop();
     touchline = await startTestServer(dataDir);
@@ -275,7 +280,7 @@ describe('contacts and budget control end to end', () => {
     expect(paused?.data).toMatchObject({ reason: 'budget exhausted' });
 
     const { campaign } = await touchline
-      .client('budget')
+      .clientWithKey(key)
       .request<{ campaign: Record<string, unknown> }>(gql`
         {
           campaign(id: "promo") {

@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../../src/infra/config';
 import { ExpectedRevision } from '../../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
-import { startTestServer, temporaryDataDir, type TestServer } from './harness';
+import { bearer, startTestServer, temporaryDataDir, type TestServer } from './harness';
 
 const EVENTS = 200_000;
 const PER_STREAM = 1_000;
@@ -94,7 +94,7 @@ describe('event export of a large log', () => {
 
     // When the whole log is exported, the client keeping nothing but counts …
     const url = touchline.url.replace(/\/graphql$/, '/v1/export/events?format=ndjson');
-    const response = await fetch(url);
+    const response = await fetch(url, { headers: { authorization: await bearer(touchline) } });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     let bytes = 0;

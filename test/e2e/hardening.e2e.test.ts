@@ -4,7 +4,7 @@
  */
 import type { GraphQLError } from 'graphql';
 import { gql } from 'graphql-request';
-import { graphQLError, startTestServer, type TestServer } from './harness';
+import { bearer, graphQLError, startTestServer, type TestServer } from './harness';
 
 /** 16 levels deep (the default limit is 15), through fragments. */
 const DEEP = gql`
@@ -67,6 +67,7 @@ const COSTLY = gql`
   }
 `;
 
+/** A raw POST with the default workspace's owner key. */
 async function post(
   touchline: TestServer,
   path: string,
@@ -77,7 +78,7 @@ async function post(
 }> {
   const response = await fetch(new URL(path, touchline.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: await bearer(touchline) },
     body,
   });
   return { status: response.status, body: (await response.json()) as never };
@@ -253,6 +254,26 @@ describe('hardening', () => {
       const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ');
       const [error] = await wsErrors(touchline, `subscription { campaignChanged { ${aliases} } }`);
       expect(error.extensions).toMatchObject({ code: 'TOO_MANY_ALIASES' });
+    });
+
+    it('given a value the schema cannot serialize in a pushed result, then the message quoting it is masked', async () => {
+      const [real] = await touchline.server.services.projections.status();
+      const status = jest
+        .spyOn(touchline.server.services.projections, 'status')
+        .mockResolvedValue([{ ...real, version: 'SELECT secret FROM /srv/touchline' as never }]);
+      try {
+        const client = touchline.subscriptions();
+        const results = client.iterate({ query: '{ projections { version } }' });
+        const { value } = await results.next();
+        expect(value?.errors?.[0]).toMatchObject({
+          message: 'Internal server error',
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        });
+        expect(JSON.stringify(value)).not.toMatch(/SELECT|\/srv\//);
+        await results.return?.();
+      } finally {
+        status.mockRestore();
+      }
     });
   });
 

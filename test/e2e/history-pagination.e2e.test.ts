@@ -7,8 +7,7 @@
  * paging began is read, and those appended since come at the end or not at all.
  */
 import { gql } from 'graphql-request';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { startTestServer, type TestServer } from './harness';
+import { postBatch, startTestServer, type TestServer } from './harness';
 
 interface Node {
   position: string;
@@ -64,17 +63,8 @@ describe('events pagination while events arrive', () => {
   let touchline: TestServer;
 
   async function append(batch: unknown[]): Promise<void> {
-    const url = touchline.url.replace(/\/graphql$/, '/v1/batch');
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
-      },
-      body: JSON.stringify({ batch }),
-    });
-    const body = (await response.json()) as { accepted: number };
-    expect(body.accepted).toBe(batch.length);
+    const { accepted } = await postBatch(touchline, batch);
+    expect(accepted).toBe(batch.length);
   }
 
   async function page(after: string | null): Promise<EventsPage['events']> {

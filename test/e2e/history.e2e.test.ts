@@ -4,7 +4,7 @@
  * states, and the NDJSON and CSV exports compared with the GraphQL pages.
  */
 import { gql } from 'graphql-request';
-import { graphQLError, postBatch, startTestServer, type TestServer } from './harness';
+import { bearer, graphQLError, postBatch, startTestServer, type TestServer } from './harness';
 
 interface LogEventView {
   position: string;
@@ -103,10 +103,13 @@ describe('event history end to end', () => {
     }
   }
 
+  /** The export with an owner key of the workspace (default: `default`). */
   async function exported(query: string, workspace?: string) {
-    return fetch(`${base()}/v1/export/events?${query}`, {
-      headers: workspace ? { 'x-touchline-workspace': workspace } : {},
-    });
+    return exportedWith(query, { authorization: await bearer(touchline, workspace) });
+  }
+
+  function exportedWith(query: string, headers: Record<string, string>) {
+    return fetch(`${base()}/v1/export/events?${query}`, { headers });
   }
 
   beforeAll(async () => {
@@ -155,6 +158,8 @@ describe('event history end to end', () => {
     expect(seen.filter((node) => node.streamId === 'contact-default:carol')).toHaveLength(3);
     expect(seen.every((node) => node.metadata.workspaceId === 'default')).toBe(true);
     expect(seen.some((node) => node.streamId === 'campaign-other:spring')).toBe(false);
+    // The workspace's own stream holds its keys, which only an owner lists (`apiKeys`).
+    expect(seen.some((node) => node.streamId === 'workspace-default')).toBe(false);
   });
 
   it('shows each event with its metadata lifted', async () => {
@@ -320,10 +325,13 @@ describe('event history end to end', () => {
         error: { code: 'BAD_USER_INPUT', field, reason },
       });
     }
-    const badWorkspace = await exported('format=csv', 'no:colons');
-    expect(badWorkspace.status).toBe(400);
-    expect(await badWorkspace.json()).toMatchObject({
-      error: { code: 'BAD_USER_INPUT', field: 'x-touchline-workspace' },
-    });
+    const withoutValidKey: Record<string, string>[] = [{}, { authorization: 'Bearer not-a-key' }];
+    for (const headers of withoutValidKey) {
+      const unauthenticated = await exportedWith('format=csv', headers);
+      expect(unauthenticated.status).toBe(401);
+      expect(await unauthenticated.json()).toMatchObject({
+        errors: [{ extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+    }
   });
 });

@@ -5,17 +5,18 @@
  * recomputes from the generator's own record of what happened — not from Touchline's code.
  */
 import { gql } from 'graphql-request';
+import { type GeneratedMessage, generateTraffic, toBatches } from '../support/traffic';
 import {
-  developmentWriteKeyAuthorization,
-  type GeneratedMessage,
-  generateTraffic,
-  toBatches,
-} from '../support/traffic';
-import { graphQLError, startTestServer, take, type TestServer, until } from './harness';
+  graphQLError,
+  startTestServer,
+  take,
+  type TestServer,
+  until,
+  writeKeyAuthorization,
+} from './harness';
 
 const DAY = '2026-11-20T00:00:00.000Z';
 const NEXT_DAY = '2026-11-21T00:00:00.000Z';
-const authorization = developmentWriteKeyAuthorization;
 
 interface Totals {
   impressions: number;
@@ -101,9 +102,11 @@ function expectedTotals(
 
 describe('a day of tracking traffic', () => {
   let touchline: TestServer;
+  let authorization: string;
 
   beforeAll(async () => {
     touchline = await startTestServer();
+    authorization = await writeKeyAuthorization(touchline);
   });
 
   afterAll(async () => {

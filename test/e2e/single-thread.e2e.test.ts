@@ -5,8 +5,7 @@
  */
 import { gql } from 'graphql-request';
 import { ProjectionManager } from '../../src/infra/projections/projection-manager';
-import { developmentWriteKeyAuthorization } from '../support/traffic';
-import { startTestServer, type TestServer } from './harness';
+import { startTestServer, type TestServer, writeKeyAuthorization } from './harness';
 
 describe('the server on one thread', () => {
   let touchline: TestServer;
@@ -36,7 +35,7 @@ describe('the server on one thread', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: developmentWriteKeyAuthorization,
+        authorization: await writeKeyAuthorization(touchline),
       },
       body: JSON.stringify({
         batch: [

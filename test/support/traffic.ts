@@ -5,7 +5,6 @@
  * order belongs to), built from the generator's own choices rather than Touchline's code.
  */
 
-
 export interface GeneratedMessage {
   readonly type: 'page' | 'track' | 'identify';
   readonly messageId: string;

@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { campaignDecider, campaignStreamId } from '../../src/domain/campaign';
+import { AccessControl } from '../../src/infra/access/access-control';
+import { requireKey } from '../../src/infra/access/http-access';
+import { RateLimiter } from '../../src/infra/access/rate-limiter';
 import { CommandHandler } from '../../src/infra/commands/command-handler';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
 import { AD_REPORTS_PATH, createAdReportRouter } from '../../src/infra/ingestion/ad-report-router';
@@ -21,25 +24,43 @@ const row = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+const unauthenticated = (reason: string) => ({ code: 'UNAUTHENTICATED', reason });
+const forbidden = { code: 'FORBIDDEN', reason: 'ROLE_NOT_ALLOWED' };
+
 describe('POST /v1/ad-reports', () => {
   let eventStore: SqliteEventStore;
   let commands: CommandHandler;
   let server: http.Server;
   let url: string;
   let ids = 0;
+  let ingestKey: string;
+  let viewerKey: string;
 
   beforeEach(async () => {
     eventStore = SqliteEventStore.open({ path: ':memory:', synchronous: 'NORMAL' });
     commands = new CommandHandler(eventStore);
+    const accessControl = new AccessControl(eventStore, { cacheMs: 0 });
+    const metadata = (commandId: string) => ({
+      workspaceId,
+      commandId,
+      now: new Date('2025-03-01T00:00:00Z'),
+    });
+    await accessControl.createWorkspace(metadata('create-workspace'), 'Acme');
+    const issue = async (role: 'ingest' | 'viewer') =>
+      (
+        await accessControl.issueKey(metadata(`issue-${role}-key`), {
+          name: `${role} key`,
+          role,
+          expiresAt: null,
+        })
+      ).token;
+    ingestKey = await issue('ingest');
+    viewerKey = await issue('viewer');
     const app = express();
     app.use(
       createAdReportRouter({
         commands,
-        resolveWorkspace: (header) => {
-          if (header === undefined) return 'default';
-          if (!/^[A-Za-z0-9_-]{1,64}$/.test(header)) throw new Error('not a workspace id');
-          return header;
-        },
+        requireKey: requireKey(accessControl, 'ingest', { limiter: new RateLimiter(0, 1) }),
         maxBodyBytes: 1_000_000,
         clock: () => new Date('2025-03-02T00:00:00Z'),
         newId: () => `id-${(ids += 1)}`,
@@ -66,7 +87,7 @@ describe('POST /v1/ad-reports', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-touchline-workspace': workspaceId,
+        authorization: `Bearer ${ingestKey}`,
         ...headers,
       },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -146,11 +167,22 @@ describe('POST /v1/ad-reports', () => {
     ['a body that is not an array', { rows: [] }, {}, 'BAD_REQUEST'],
     ['a body that is not JSON', '[{', {}, 'BAD_REQUEST'],
     ['too many rows', Array.from({ length: 1001 }, () => row()), {}, 'BAD_REQUEST'],
-    ['an invalid workspace', [row()], { 'x-touchline-workspace': 'a b' }, 'BAD_USER_INPUT'],
     ['an invalid Idempotency-Key', [row()], { 'idempotency-key': 'a b' }, 'BAD_USER_INPUT'],
   ])('given %s, then 400', async (_, body, headers, code) => {
     const response = await post(body, headers);
     expect(response.status).toBe(400);
     expect((await response.json()).errors[0].extensions.code).toBe(code);
+  });
+
+  it.each<[string, () => string, number, { code: string; reason: string }]>([
+    ['no key (an empty Authorization header)', () => '', 401, unauthenticated('MISSING_KEY')],
+    ['a malformed key', () => 'Bearer not-a-key', 401, unauthenticated('INVALID_KEY')],
+    ['a viewer key', () => `Bearer ${viewerKey}`, 403, forbidden],
+  ])('given %s, then refused, importing nothing', async (_, authorization, status, extensions) => {
+    const response = await post([row()], { authorization: authorization() });
+
+    expect(response.status).toBe(status);
+    expect((await response.json()).errors[0].extensions).toEqual(extensions);
+    expect(await spent()).toBeNull();
   });
 });

@@ -9,6 +9,7 @@ import type { Services, TouchlineContext } from '../../src/graphql/context';
 import { mapErrors } from '../../src/graphql/errors';
 import { createLoaders } from '../../src/graphql/loaders';
 import { scalarsMap } from '../../src/graphql/shared/scalars';
+import { AccessControl } from '../../src/infra/access/access-control';
 import { loadConfig } from '../../src/infra/config';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
 import { createLogger } from '../../src/infra/logger';
@@ -99,6 +100,7 @@ describe('budget over GraphQL', () => {
       manager,
       changeFeed,
       tracking,
+      accessControl: new AccessControl(eventStore, { cacheMs: 0 }),
       logger,
     });
     guard = createBudgetGuardRunner({

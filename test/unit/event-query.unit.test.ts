@@ -139,7 +139,20 @@ describe('matching events', () => {
     const query = parseEventFilter(workspaceId, { category: 'segment' });
     expect(matchesEventQuery(recorded({ streamId: 'segment-acme:vip' }), query)).toBe(true);
     expect(matchesEventQuery(recorded({ streamId: 'segmentclock-acme' }), query)).toBe(false);
-    expect(storeFilter(query)).toEqual({ streamPrefixes: ['segment-'] });
+    expect(storeFilter(query)).toEqual({ streamPrefixes: ['segment-acme:'] });
+  });
+
+  it("given another workspace's stream, then nothing of it is read", () => {
+    const query = parseEventFilter(workspaceId, { streamId: 'campaign-other:spring' });
+    expect(storeFilter(query)).toEqual({ streamPrefixes: [] });
+    expect(storeFilter(parseEventFilter(workspaceId, { category: 'attribution' }))).toEqual({
+      streamPrefixes: ['attribution-settings-acme'],
+    });
+  });
+
+  it("given the workspace's own stream of keys, then never a match", () => {
+    const keys = recorded({ streamId: 'workspace-acme', type: 'ApiKeyIssued' });
+    expect(matchesEventQuery(keys, { workspaceId })).toBe(false);
   });
 
   it('given event-time bounds, then occurredAt when the data has one, else record time', () => {

@@ -2,34 +2,60 @@
  * The Segment-compatible HTTP API against the embedded event store, through a real HTTP
  * server on a free port, talked to with fetch as an SDK would.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { RecordedEvent } from '../../src/domain/shared/events';
 import { contactStreamId } from '../../src/domain/tracking/tracking.events';
+import type { ApiKeyRole } from '../../src/domain/workspace';
+import { AccessControl, actorOf } from '../../src/infra/access/access-control';
+import { generateToken, parseToken } from '../../src/infra/access/api-key-token';
+import { RateLimiter } from '../../src/infra/access/rate-limiter';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
 import { TrackingService } from '../../src/infra/ingestion/tracking-service';
-import { createSegmentRouter, type WriteKeyGrant } from '../../src/infra/ingestion/segment-router';
+import { createSegmentRouter } from '../../src/infra/ingestion/segment-router';
 import { trackingEventId } from '../../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../../src/infra/logger';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 const MAX_BATCH_BYTES = 64 * 1024;
-const KEYS = {
-  app: 'wk_app_123',
-  importer: 'wk_import_456',
-  otherWorkspace: 'wk_other_789',
-};
-const writeKeys = new Map<string, WriteKeyGrant>([
-  [KEYS.app, { workspaceId: 'ws1', canImport: false }],
-  [KEYS.importer, { workspaceId: 'ws1', canImport: true }],
-  [KEYS.otherWorkspace, { workspaceId: 'ws2', canImport: false }],
-]);
 
+/**
+ * The keys live in a store of their own, so the tracking store holds only what the
+ * endpoints appended.
+ */
+let keyStore: SqliteEventStore;
+let accessControl: AccessControl;
+/** ws1's ingest key (the write key an app holds), its other roles' keys, and ws2's ingest key. */
+const KEYS = { app: '', owner: '', editor: '', viewer: '', otherWorkspace: '' };
 let store: SqliteEventStore;
 let server: http.Server;
 let baseUrl: string;
 let generatedIds = 0;
+
+beforeAll(async () => {
+  keyStore = SqliteEventStore.open({ path: ':memory:', synchronous: 'NORMAL' });
+  accessControl = new AccessControl(keyStore, { cacheMs: 0 });
+  const metadata = (workspaceId: string) => ({
+    workspaceId,
+    commandId: randomUUID(),
+    now: NOW,
+  });
+  const issue = async (workspaceId: string, role: ApiKeyRole) =>
+    (await accessControl.issueKey(metadata(workspaceId), { name: role, role, expiresAt: null }))
+      .token;
+  KEYS.owner = (await accessControl.createWorkspace(metadata('ws1'), 'ws1')).token;
+  KEYS.app = await issue('ws1', 'ingest');
+  KEYS.editor = await issue('ws1', 'editor');
+  KEYS.viewer = await issue('ws1', 'viewer');
+  await accessControl.createWorkspace(metadata('ws2'), 'ws2');
+  KEYS.otherWorkspace = await issue('ws2', 'ingest');
+});
+
+afterAll(async () => {
+  await keyStore.close();
+});
 
 beforeEach(async () => {
   store = SqliteEventStore.open({ path: ':memory:', synchronous: 'NORMAL' });
@@ -42,7 +68,10 @@ beforeEach(async () => {
         newId: () => `generated-${++generatedIds}`,
         logger: createLogger('silent'),
       }),
-      writeKeys,
+      access: {
+        authenticate: (key) => accessControl.authenticate(key),
+        limiter: new RateLimiter(0, 1),
+      },
       maxBatchBytes: MAX_BATCH_BYTES,
       logger: createLogger('silent'),
     }),
@@ -118,6 +147,7 @@ describe('single-message endpoints', () => {
       schemaVersion: 1,
       messageId: `m-${type}`,
       source: 'segment',
+      actor: actorOf(parseToken(KEYS.app)?.keyId ?? ''),
     });
     expect(stored[0]?.data).toEqual(
       expect.objectContaining({ messageId: `m-${type}`, receivedAt: NOW.toISOString() }),
@@ -160,6 +190,7 @@ describe('single-message endpoints', () => {
 
 describe('authentication', () => {
   const message = { userId: 'u1', event: 'Signed Up', messageId: 'm-auth' };
+  const unknownKey = generateToken('ws1').token;
 
   it('accepts the write key as the Basic auth user, as a Bearer token and in the body', async () => {
     const viaBasic = await post('/v1/track', { ...message, messageId: 'm-basic' });
@@ -191,18 +222,37 @@ describe('authentication', () => {
     expect(await stream('ws2', 'u1')).toHaveLength(1);
   });
 
-  it.each([
-    ['an unknown Basic key', basic('wk_nope')],
-    ['an unknown Bearer key', { authorization: 'Bearer wk_nope' }],
-    ['another auth scheme', { authorization: `Token ${KEYS.app}` }],
-    ['no key at all', {}],
-  ])('refuses %s with 401 UNAUTHENTICATED, storing nothing', async (_, headers) => {
-    const single = await post('/v1/track', message, headers);
-    const batch = await post('/v1/batch', { batch: [{ ...message, type: 'track' }] }, headers);
+  it.each<[string, () => Record<string, string>, string]>([
+    ['a malformed Basic key', () => basic('wk_nope'), 'INVALID_KEY'],
+    ['a malformed Bearer key', () => ({ authorization: 'Bearer wk_nope' }), 'INVALID_KEY'],
+    ['a well-formed key its workspace does not know', () => basic(unknownKey), 'INVALID_KEY'],
+    ['another auth scheme', () => ({ authorization: `Token ${KEYS.app}` }), 'MISSING_KEY'],
+    ['no key at all', () => ({}), 'MISSING_KEY'],
+  ])('refuses %s with 401 UNAUTHENTICATED, storing nothing', async (_, headers, reason) => {
+    const single = await post('/v1/track', message, headers());
+    const batch = await post('/v1/batch', { batch: [{ ...message, type: 'track' }] }, headers());
 
     for (const { status, body } of [single, batch]) {
       expect(status).toBe(401);
-      expect(body.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED' });
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+    }
+    expect(await store.headPosition()).toBe(-1n);
+  });
+
+  it('refuses a key whose role may not ingest with 403 FORBIDDEN, storing nothing', async () => {
+    const single = await post('/v1/track', message, basic(KEYS.viewer));
+    const batch = await post(
+      '/v1/batch',
+      { batch: [{ ...message, type: 'track' }] },
+      { authorization: `Bearer ${KEYS.viewer}` },
+    );
+
+    for (const { status, body } of [single, batch]) {
+      expect(status).toBe(403);
+      expect(body.errors?.[0]?.extensions).toEqual({
+        code: 'FORBIDDEN',
+        reason: 'ROLE_NOT_ALLOWED',
+      });
     }
     expect(await store.headPosition()).toBe(-1n);
   });
@@ -363,26 +413,29 @@ describe('/v1/import', () => {
     timestamp: '2024-06-01T09:59:58.000Z',
   };
 
-  it('keeps the archived receivedAt for a key that may import', async () => {
-    const { status } = await post(
-      '/v1/import',
-      { batch: [{ ...archived, messageId: 'i1' }] },
-      basic(KEYS.importer),
-    );
+  it.each(['owner', 'editor'] as const)(
+    'keeps the archived receivedAt for an %s key, which may import',
+    async (role) => {
+      const { status } = await post(
+        '/v1/import',
+        { batch: [{ ...archived, messageId: 'i1' }] },
+        basic(KEYS[role]),
+      );
 
-    const [stored] = await stream('ws1', 'u1');
-    expect(status).toBe(200);
-    expect(stored?.data).toEqual(
-      expect.objectContaining({
-        receivedAt: archived.receivedAt,
-        occurredAt: archived.timestamp,
-      }),
-    );
-  });
+      const [stored] = await stream('ws1', 'u1');
+      expect(status).toBe(200);
+      expect(stored?.data).toEqual(
+        expect.objectContaining({
+          receivedAt: archived.receivedAt,
+          occurredAt: archived.timestamp,
+        }),
+      );
+    },
+  );
 
-  it('stamps the arrival time for a key that may not import, and on /v1/batch', async () => {
+  it('stamps the arrival time for an ingest key (a write key browsers hold), and on /v1/batch', async () => {
     await post('/v1/import', { batch: [{ ...archived, messageId: 'i1' }] }, basic(KEYS.app));
-    await post('/v1/batch', { batch: [{ ...archived, messageId: 'i2' }] }, basic(KEYS.importer));
+    await post('/v1/batch', { batch: [{ ...archived, messageId: 'i2' }] }, basic(KEYS.owner));
 
     const stored = await stream('ws1', 'u1');
     expect(stored.map((event) => (event.data as { receivedAt: string }).receivedAt)).toEqual([

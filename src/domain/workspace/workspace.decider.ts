@@ -27,7 +27,10 @@ export interface ApiKeyState {
   readonly issuedAt: Date;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
-  /** The key that issued this one; absent for a workspace's first key. */
+  /**
+   * Who issued it: the actor of the command (`key:<id>` for a key; `cli:init` or `bootstrap`
+   * for a workspace's first key); null when the command named none.
+   */
   readonly issuedBy: string | null;
 }
 

@@ -38,7 +38,10 @@ export class ApiKey {
   @Field()
   createdAt!: Date;
 
-  @Field(() => String, { nullable: true, description: 'The key that created it (key:<id>).' })
+  @Field(() => String, {
+    nullable: true,
+    description: "Who created it: key:<id>, or cli:init / bootstrap for a workspace's first key.",
+  })
   createdBy!: string | null;
 
   @Field(() => Date, { nullable: true })

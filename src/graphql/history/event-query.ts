@@ -22,7 +22,8 @@ const POSITION = /^(0|[1-9][0-9]{0,18})$/;
 /**
  * The stream name prefixes of the log, by category (the text before the first '-').
  * Every stream name continues with the workspace id, then ':' and the aggregate's id,
- * or ends with the workspace id (the one-per-workspace streams).
+ * or ends with the workspace id (the one-per-workspace streams). The workspace's own stream
+ * (its API keys) is not among them: only an owner sees the keys (`apiKeys`).
  */
 export const streamPrefixes: Readonly<Record<string, string>> = {
   campaign: campaignStreamPrefix,
@@ -120,14 +121,18 @@ export function withContactStreams(query: EventQuery, identities: readonly strin
  * every event, so this only saves reading events that cannot match.
  */
 export function storeFilter(query: EventQuery): StoreFilter {
+  // Confined to the workspace's streams: the page's end cursor (the last event read) must not
+  // point into another workspace's stream.
   const prefixes = query.streamId
-    ? [query.streamId]
+    ? streamOfWorkspace(query.streamId, query.workspaceId)
+      ? [query.streamId]
+      : []
     : query.contactStreams
       ? query.contactStreams
       : query.campaignId
         ? [campaignStreamId(query.workspaceId, query.campaignId), contactPrefix(query)]
         : query.category
-          ? [streamPrefixes[query.category] as string]
+          ? [categoryPrefix(query.category, query.workspaceId)]
           : undefined;
   return {
     ...(query.types && { eventTypes: query.types }),
@@ -138,6 +143,7 @@ export function storeFilter(query: EventQuery): StoreFilter {
 /** Whether one event of the log is in the answer: every condition holds (AND). */
 export function matchesEventQuery(event: RecordedEvent, query: EventQuery): boolean {
   if (event.metadata.workspaceId !== query.workspaceId) return false;
+  if (streamPrefixes[categoryOf(event.streamId)] === undefined) return false;
   if (query.streamId !== undefined && event.streamId !== query.streamId) return false;
   if (query.category !== undefined && categoryOf(event.streamId) !== query.category) return false;
   if (query.types && !query.types.includes(event.type)) return false;
@@ -179,6 +185,12 @@ function concernsCampaign(event: RecordedEvent, query: EventQuery): boolean {
     campaign?: { name?: unknown } | null;
   };
   return data.properties?.campaign_id === campaignId || data.campaign?.name === campaignId;
+}
+
+/** The workspace's streams of a category: its one stream, or `<prefix><workspace>:<id>`. */
+function categoryPrefix(category: string, workspaceId: string): string {
+  const oneStream = category === 'segmentclock' || category === 'attribution';
+  return `${streamPrefixes[category] as string}${workspaceId}${oneStream ? '' : ':'}`;
 }
 
 function contactPrefix(query: EventQuery): string {

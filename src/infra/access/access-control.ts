@@ -4,6 +4,7 @@
  * time (`cacheMs`) so authentication costs no read per request; a key revoked through this
  * process stops working at once, and one revoked through another process within `cacheMs`.
  */
+import { DomainError } from '../../domain/shared/errors';
 import type { CommandMetadata } from '../../domain/shared/events';
 import {
   type ApiKeyRole,
@@ -165,10 +166,7 @@ export class AccessControl {
    * workspace, creating the workspace when it does not exist. A key that was revoked is
    * not brought back.
    */
-  async ensureOwnerKey(
-    token: string,
-    workspaceName: string,
-  ): Promise<'created' | 'issued' | 'present' | 'revoked'> {
+  async ensureOwnerKey(token: string): Promise<'created' | 'issued' | 'present' | 'revoked'> {
     const parsed = parseToken(token);
     if (!parsed) throw new Error('the owner key is not a Touchline API key (tl.…)');
     const metadata = {
@@ -187,7 +185,7 @@ export class AccessControl {
     if (state.status === 'None') {
       await this.execute({
         type: 'CreateWorkspace',
-        data: { name: workspaceName, ownerKey },
+        data: { name: parsed.workspaceId, ownerKey },
         metadata,
       });
       return 'created';
@@ -220,10 +218,18 @@ export class AccessControl {
   }
 
   private issuedKey(
-    result: { state: WorkspaceState; position: bigint; revision: bigint },
+    result: { state: WorkspaceState; position: bigint; revision: bigint; replayed: boolean },
     keyId: string,
     token: string,
   ): IssuedKey {
+    // A retried command finds the key it issued the first time, whose secret was shown then.
+    if (result.replayed) {
+      throw new DomainError(
+        'CONFLICT',
+        'ALREADY_HANDLED',
+        'this command was handled before, and the key it made was shown then: a secret is shown only once',
+      );
+    }
     const key = result.state.status === 'Active' ? result.state.keys.get(keyId) : undefined;
     if (!key) throw new Error(`key ${keyId} missing after it was issued`);
     return { key, token, position: result.position, revision: result.revision };

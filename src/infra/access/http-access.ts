@@ -86,7 +86,8 @@ export function requireKey(
     const header = req.header('authorization');
     if (options.optional && (header === undefined || header.trim() === '')) return next();
     accessControl
-      .authenticate(keyFromAuthorization(header))
+      // A header of another scheme is an invalid key, not a missing one.
+      .authenticate(keyFromAuthorization(header) ?? header)
       .then((principal) => {
         if (capability) requireCapability(principal, capability);
         if (options.limiter) takeRate(options.limiter, principal);

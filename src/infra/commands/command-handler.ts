@@ -82,10 +82,11 @@ export class CommandHandler {
         const position = recorded.length > 0 ? recorded[recorded.length - 1].position : -1n;
         return { streamId, revision, position, events, state, replayed: false };
       }
+      const toStore = toAppend(streamId, events, command.metadata);
       try {
         const appended = await this.store.append(
           streamId,
-          toAppend(streamId, events, command.metadata),
+          toStore,
           revision === -1n ? ExpectedRevision.noStream : ExpectedRevision.exact(revision),
         );
         return {
@@ -93,7 +94,11 @@ export class CommandHandler {
           revision: appended.nextRevision,
           position: appended.position,
           events,
-          state: events.reduce(decider.evolve, state),
+          // Folded as stored, with their metadata, so the state is the one a read-back gives.
+          state: toStore.reduce(
+            (current, event) => decider.evolve(current, event as unknown as Event),
+            state,
+          ),
           replayed: false,
         };
       } catch (error) {

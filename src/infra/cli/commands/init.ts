@@ -4,6 +4,7 @@
  * stored. `touchline key [--workspace ID]` prints a new key without storing anything, for
  * `TOUCHLINE_OWNER_KEY` (the server makes it an owner key of its workspace at start).
  */
+import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../../domain/shared/errors';
 import { AccessControl } from '../../access/access-control';
 import { generateToken } from '../../access/api-key-token';
@@ -26,7 +27,8 @@ export function runInit(options: InitOptions, context: CliContext): Promise<numb
       const issued = await access.createWorkspace(
         {
           workspaceId,
-          commandId: `init-${workspaceId}`,
+          // Not `init-<workspace>`: a second init would replay the first instead of being refused.
+          commandId: `init-${workspaceId}-${randomUUID()}`,
           now: new Date(context.now()),
           actor: 'cli:init',
         },
