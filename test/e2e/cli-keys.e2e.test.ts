@@ -4,45 +4,16 @@
  * makes an owner key at start. The commands run in this process with captured output, against
  * the data directory of a real server.
  */
-import { Writable } from 'node:stream';
 import { workspaceStreamId } from '../../src/domain/workspace';
 import { parseToken } from '../../src/infra/access/api-key-token';
 import { type CliContext, EXIT_OK, EXIT_USAGE } from '../../src/infra/cli/cli-context';
 import { type InitOptions, runInit, runKey } from '../../src/infra/cli/commands/init';
 import { loadConfig } from '../../src/infra/config';
-import { createLogger } from '../../src/infra/logger';
+import { type Run, runCli } from '../support/cli-run';
 import { graphQLError, startTestServer, temporaryDataDir, type TestServer } from './harness';
 
-class Capture extends Writable {
-  text = '';
-  readonly isTTY = false;
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(
-  dataDir: string,
-  command: (context: CliContext) => Promise<number>,
-): Promise<Run> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const config = loadConfig({ NODE_ENV: 'test', TOUCHLINE_DATA_DIR: dataDir });
-  const code = await command({
-    config,
-    stdout,
-    stderr,
-    logger: createLogger('silent'),
-    now: Date.now,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function run(dataDir: string, command: (context: CliContext) => Promise<number>): Promise<Run> {
+  return runCli(loadConfig({ NODE_ENV: 'test', TOUCHLINE_DATA_DIR: dataDir }), command);
 }
 
 const init = (dataDir: string, options: InitOptions = {}) =>

@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { gql } from 'graphql-request';
 import { campaignMetricsProjection } from '../../src/projections/campaign-metrics/campaign-metrics.projection';
 import type { Document } from '../../src/projections/read-store';
@@ -20,27 +19,12 @@ import { readRegistry } from '../../src/infra/cli/projection-status';
 import { loadConfig } from '../../src/infra/config';
 import { ExpectedRevision } from '../../src/infra/event-store/event-store';
 import { csvColumns } from '../../src/infra/export/event-export';
-import { createLogger } from '../../src/infra/logger';
 import { physicalName } from '../../src/infra/projections/projection-manager';
 import { openEventStore, openReadStore } from '../../src/infra/stores';
+import { type Run, runCli } from '../support/cli-run';
 import { startTestServer, temporaryDataDir, type TestServer } from './harness';
 
 const repositoryRoot = path.resolve(__dirname, '../..');
-
-class Capture extends Writable {
-  text = '';
-  readonly isTTY = false;
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 interface StatusJson {
   headPosition: string | null;
@@ -64,15 +48,8 @@ describe('the touchline command line', () => {
   let touchline: TestServer | null = null;
   let head: bigint;
 
-  async function run(
-    command: (context: CliContext) => Promise<number>,
-    now = Date.now,
-  ): Promise<Run> {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await command({ config, stdout, stderr, logger: createLogger('silent'), now });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  }
+  const run = (command: (context: CliContext) => Promise<number>, now = Date.now) =>
+    runCli(config, command, now);
 
   const exportEvents = (options: ExportOptions) => run((context) => runExport(options, context));
   const replay = (options: ReplayOptions) => run((context) => runReplay(options, context));
