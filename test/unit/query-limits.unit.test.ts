@@ -130,6 +130,27 @@ describe('query limits', () => {
       expect(limitErrors(analysis, cheap)).toEqual([expect.objectContaining({ actual: 101 })]);
       expect(limitErrors(replay, cheap)).toEqual([expect.objectContaining({ actual: 51 })]);
     });
+
+    it('given asOf in a variable, then the replay costs only when the variable holds an instant', () => {
+      const replay = `query ($at: DateTime) { segment(id: "s", asOf: $at) { id } }`;
+      const withDefault = `query ($at: DateTime = "2026-01-01T00:00:00Z") { segment(id: "s", asOf: $at) { id } }`;
+      const cheap = { ...defaults, maxCost: 1 };
+      expect(limitErrors(replay, cheap, { at: '2026-01-01T00:00:00Z' })).toEqual([
+        expect.objectContaining({ actual: 51 }),
+      ]);
+      expect(limitErrors(replay, cheap, { at: null })).toEqual([]);
+      expect(limitErrors(replay, cheap)).toEqual([]);
+      expect(limitErrors(withDefault, cheap)).toEqual([expect.objectContaining({ actual: 51 })]);
+      expect(limitErrors(`{ segment(id: "s", asOf: null) { id } }`, cheap)).toEqual([]);
+    });
+
+    it('given a query too deep with too many aliases, then both are told', () => {
+      const query = `{ a: projections { name } b: projections { name } c: campaigns { edges { node { id } } } }`;
+      expect(limitErrors(query, { ...defaults, maxDepth: 3, maxAliases: 2 })).toEqual([
+        expect.objectContaining({ code: 'QUERY_TOO_DEEP', limit: 3, actual: 4 }),
+        expect.objectContaining({ code: 'TOO_MANY_ALIASES', limit: 2, actual: 3 }),
+      ]);
+    });
   });
 
   describe('operations', () => {

@@ -65,10 +65,13 @@ export function eventSchemas(chains: UpcasterChains): EventSchemas {
       const current = currentVersion(event.type);
       const stored: unknown = event.metadata.schemaVersion;
       if (stored === current) return event;
-      if (typeof stored !== 'number' || !Number.isSafeInteger(stored) || stored < 1) {
-        throw new UnknownSchemaVersionError(event.eventId, event.type, stored, current);
-      }
-      if (stored > current) {
+      // Not a version at all, or one a later build wrote: the error's message tells which.
+      if (
+        typeof stored !== 'number' ||
+        !Number.isSafeInteger(stored) ||
+        stored < 1 ||
+        stored > current
+      ) {
         throw new UnknownSchemaVersionError(event.eventId, event.type, stored, current);
       }
       const chain = registered.get(event.type) ?? [];

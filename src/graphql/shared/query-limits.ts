@@ -41,11 +41,13 @@ export interface QueryLimits {
   readonly maxCost: number;
 }
 
-export type QueryLimitCode =
-  | 'QUERY_TOO_DEEP'
-  | 'TOO_MANY_ALIASES'
-  | 'QUERY_TOO_COMPLEX'
-  | 'TOO_MANY_OPERATIONS';
+const queryLimitCodes = [
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'QUERY_TOO_COMPLEX',
+  'TOO_MANY_OPERATIONS',
+] as const;
+export type QueryLimitCode = (typeof queryLimitCodes)[number];
 
 /** Bounds parse and validation work; no client needs more in one request. */
 export const MAX_OPERATIONS = 10;
@@ -68,7 +70,7 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
 
 /** The rules that need nothing but the document: run with graphql's own validation. */
 export function staticLimitRules(limits: QueryLimits): ValidationRule[] {
-  return [definitionsRule(), depthRule(limits.maxDepth), aliasesRule(limits.maxAliases)];
+  return [definitionsRule(), shapeRule(limits)];
 }
 
 /**
@@ -104,13 +106,7 @@ export function queryLimitRules(
 }
 
 export function isQueryLimitError(error: GraphQLError): boolean {
-  const code = error.extensions.code;
-  return (
-    code === 'QUERY_TOO_DEEP' ||
-    code === 'TOO_MANY_ALIASES' ||
-    code === 'QUERY_TOO_COMPLEX' ||
-    code === 'TOO_MANY_OPERATIONS'
-  );
+  return (queryLimitCodes as readonly unknown[]).includes(error.extensions.code);
 }
 
 function definitionsRule(): ValidationRule {
@@ -143,10 +139,11 @@ function definitionsRule(): ValidationRule {
   });
 }
 
-function depthRule(maxDepth: number): ValidationRule {
+/** Depth and aliases, from one walk of each operation. */
+function shapeRule({ maxDepth, maxAliases }: QueryLimits): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
-      const depth = measure(context, operation).depth;
+      const { depth, aliases } = measure(context, operation);
       if (depth > maxDepth) {
         context.reportError(
           limitError(
@@ -158,15 +155,6 @@ function depthRule(maxDepth: number): ValidationRule {
           ),
         );
       }
-      return false;
-    },
-  });
-}
-
-function aliasesRule(maxAliases: number): ValidationRule {
-  return (context) => ({
-    OperationDefinition(operation) {
-      const aliases = measure(context, operation).aliases;
       if (aliases > maxAliases) {
         context.reportError(
           limitError(
@@ -319,12 +307,8 @@ class Measurer {
 
   private asOf(node: FieldNode): number {
     const argument = node.arguments?.find((a) => a.name.value === 'asOf');
-    if (!argument || argument.value.kind === Kind.NULL) return 0;
-    if (argument.value.kind === Kind.VARIABLE) {
-      const value = this.variables[argument.value.name.value];
-      return value === undefined || value === null ? 0 : AS_OF_COST;
-    }
-    return AS_OF_COST;
+    const value = argument ? valueFromASTUntyped(argument.value, this.variables) : undefined;
+    return value === undefined || value === null ? 0 : AS_OF_COST;
   }
 
   private pageSize(node: FieldNode, definition: GraphQLField<unknown, unknown>): number {

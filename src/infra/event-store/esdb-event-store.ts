@@ -26,6 +26,7 @@ import {
   DuplicateEventError,
   ExpectedRevision,
   WrongExpectedRevisionError,
+  instantTime,
   matchesFilter,
 } from './event-store';
 import type {
@@ -353,9 +354,7 @@ export class EsdbEventStore implements EventStore {
    */
   async positionAt(instant: Date): Promise<bigint> {
     this.#assertOpen();
-    const time = instant instanceof Date ? instant.getTime() : Number.NaN;
-    if (Number.isNaN(time))
-      throw new TypeError(`instant must be a valid Date, got ${String(instant)}`);
+    const time = instantTime(instant);
     return this.#lastPositionWhere((event) => event.created.getTime() <= time, TIME_SEARCH_PAGE);
   }
 

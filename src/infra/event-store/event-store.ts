@@ -147,3 +147,12 @@ export function matchesFilter(
   }
   return true;
 }
+
+/** The epoch milliseconds of `positionAt`'s instant; shared by the adapters' argument check. */
+export function instantTime(instant: Date): number {
+  const time = instant instanceof Date ? instant.getTime() : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new TypeError(`instant must be a valid Date, got ${String(instant)}`);
+  }
+  return time;
+}

@@ -18,6 +18,7 @@ import { upcastEvent } from '../../domain/event-schemas';
 import type { RecordedEvent } from '../../domain/shared/events';
 import {
   DuplicateEventError,
+  instantTime,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventFilter,
@@ -266,7 +267,7 @@ export class SqliteEventStore implements EventStore {
    */
   async positionAt(instant: Date): Promise<bigint> {
     this.assertOpen();
-    const time = instantMs(instant);
+    const time = BigInt(instantTime(instant));
     const first = this.statements.firstFrom.get(0n);
     const head = this.currentHead();
     if (!first || head === undefined || first.recorded_at > time) return -1n;
@@ -696,13 +697,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     position: row.position,
     recordedAt: new Date(Number(row.recorded_at)),
   });
-}
-
-function instantMs(instant: Date): bigint {
-  const time = instant instanceof Date ? instant.getTime() : Number.NaN;
-  if (Number.isNaN(time))
-    throw new TypeError(`instant must be a valid Date, got ${String(instant)}`);
-  return BigInt(time);
 }
 
 /** Whether a stream currently at `current` (-1n: missing) meets the expectation. */

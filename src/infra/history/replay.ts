@@ -12,9 +12,7 @@ import type { Projection } from '../../projections/projection';
 import type { Document, ReadCollection } from '../../projections/read-store';
 import type { EventStore } from '../event-store/event-store';
 import { projectBatch } from '../projections/batch-session';
-import { attributionSettingsSource } from '../projections/attribution-settings';
-import { createProjections, projectionInputs } from '../projections/catalog';
-import { funnelDefinitionsSource } from '../projections/funnels';
+import { projectionInputs, projectionsReading } from '../projections/catalog';
 import { UnknownProjectionError } from '../projections/projection-manager';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
 
@@ -59,7 +57,7 @@ export async function replayProjections(options: ReplayOptions): Promise<Replaye
   const batchSize = options.batchSize ?? 2_000;
   const readStore = EmbeddedReadStore.open({ path: ':memory:' });
   try {
-    const chosen = withInputs(catalogFor(readStore), options.projections);
+    const chosen = withInputs(projectionsReading(readStore, identity), options.projections);
     let eventsProcessed = 0;
     for (const projection of chosen) {
       let after = -1n;
@@ -105,14 +103,6 @@ export async function replayProjections(options: ReplayOptions): Promise<Replaye
     await readStore.close();
     throw error;
   }
-}
-
-/** The server's projections, reading their pinned inputs from `readStore` itself. */
-function catalogFor(readStore: EmbeddedReadStore): readonly Projection[] {
-  return createProjections({
-    funnelDefinitions: funnelDefinitionsSource(readStore, identity),
-    attributionSettings: attributionSettingsSource(readStore, identity),
-  });
 }
 
 /** The named projections and their inputs, in catalog order (inputs come first there). */

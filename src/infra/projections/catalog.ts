@@ -22,6 +22,7 @@ import {
   type FunnelDefinitionsSource,
 } from '../../projections/funnels/funnels.projection';
 import type { Projection } from '../../projections/projection';
+import type { ReadStore } from '../../projections/read-store';
 import { segmentsProjection } from '../../projections/segments/segments.projection';
 import { experimentDecider, experimentStreamId } from '../../domain/experiment';
 import { CommandHandler } from '../commands/command-handler';
@@ -61,6 +62,20 @@ export function createProjections(inputs: ProjectionInputs): readonly Projection
 }
 
 /**
+ * The projections reading their pinned inputs (funnel definitions, attribution settings)
+ * from `readStore`, under the physical names `physical` gives their logical collections.
+ */
+export function projectionsReading(
+  readStore: ReadStore,
+  physical: (logical: string) => string,
+): readonly Projection[] {
+  return createProjections({
+    funnelDefinitions: funnelDefinitionsSource(readStore, physical),
+    attributionSettings: attributionSettingsSource(readStore, physical),
+  });
+}
+
+/**
  * The projections whose read models a projection reads while it runs (the inputs it pins):
  * a replay of one runs these first.
  */
@@ -93,14 +108,7 @@ export function createProjectionManager(
   const commands = new CommandHandler(eventStore);
   const manager: ProjectionManager = new ProjectionManager({
     ...options,
-    projections: createProjections({
-      funnelDefinitions: funnelDefinitionsSource(readStore, (logical) =>
-        manager.collection(logical),
-      ),
-      attributionSettings: attributionSettingsSource(readStore, (logical) =>
-        manager.collection(logical),
-      ),
-    }),
+    projections: projectionsReading(readStore, (logical) => manager.collection(logical)),
     watchers: [
       (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
       (running) => watchAttributionSettings({ manager: running, readStore, changeFeed, logger }),

@@ -11,10 +11,8 @@
  */
 import { isoDate, write } from '../../export/event-export';
 import { replayProjections } from '../../history/replay';
-import { attributionSettingsSource } from '../../projections/attribution-settings';
-import { createProjections, projectionDeclarations } from '../../projections/catalog';
+import { projectionDeclarations, projectionsReading } from '../../projections/catalog';
 import { ChangeFeed } from '../../projections/change-feed';
-import { funnelDefinitionsSource } from '../../projections/funnels';
 import { ProjectionManager, type RebuildProgress } from '../../projections/projection-manager';
 import {
   EXIT_FAILED,
@@ -71,10 +69,9 @@ async function rebuild(name: string, context: CliContext): Promise<number> {
     // Its pinned inputs (funnel definitions, attribution settings) are read from the
     // generations that serve them.
     const physical = servingCollection(registry, projectionDeclarations);
-    const projection = createProjections({
-      funnelDefinitions: funnelDefinitionsSource(readStore, physical),
-      attributionSettings: attributionSettingsSource(readStore, physical),
-    }).find((candidate) => candidate.name === name);
+    const projection = projectionsReading(readStore, physical).find(
+      (candidate) => candidate.name === name,
+    );
     if (!projection) throw new Error(`the projection ${name} is not in the catalog`);
     const changeFeed = new ChangeFeed();
     const manager = new ProjectionManager({
