@@ -315,11 +315,14 @@ async function withinLimits<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** The live read model (awaited to `minPosition`), or one recomputed from the log. */
+/**
+ * The reading context's attribution read model (live, already awaited to `minPosition` by
+ * `readingContext`, or replayed to `asOf`), or one recomputed from the log.
+ */
 async function readModel(
   context: TouchlineContext,
   question: Question,
-  { minPosition, asOf }: { minPosition?: string | null; asOf?: Date | null },
+  { asOf }: { asOf?: Date | null },
 ): Promise<AttributionReadModel> {
   if (question.settings.recomputed) {
     const { attribution, channelRules } = question;
@@ -328,7 +331,6 @@ async function readModel(
       ...(asOf != null && { asOf }),
     });
   }
-  await awaitPosition(context, minPosition, PROJECTIONS);
   return context.services.attribution;
 }
 
