@@ -58,7 +58,7 @@ import { openEventStore, openReadStore } from './stores';
 import { roleMay } from '../domain/workspace';
 import { AccessControl, AuthenticationError, type Principal } from './access/access-control';
 import { keyFromAuthorization } from './access/api-key-token';
-import { AccessRefusal, principalOf, requireKey, takeRate } from './access/http-access';
+import { AccessRefusal, principalOf, rateRefusal, requireKey } from './access/http-access';
 import { RateLimiter } from './access/rate-limiter';
 
 const GRAPHQL_PATH = '/graphql';
@@ -449,15 +449,9 @@ function checkOperationAccess(
     );
   }
   const expensive = expensiveField(access, variables);
-  if (expensive) {
-    try {
-      takeRate(limits.expensive, caller);
-    } catch (error) {
-      if (error instanceof AccessRefusal) return refusalError(error, expensive);
-      throw error;
-    }
-  }
-  return null;
+  if (!expensive) return null;
+  const limited = rateRefusal(limits.expensive.take(caller.keyId));
+  return limited && refusalError(limited, expensive);
 }
 
 function refusalError(refusal: AccessRefusal, field: string): GraphQLError {

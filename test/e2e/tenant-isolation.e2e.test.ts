@@ -630,7 +630,7 @@ function commandIdOf(field: string): string {
 
 interface GraphQLAnswer {
   data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; path?: unknown[]; extensions?: { code?: string } }[];
 }
 
 /** Numbers that differ from one read to the next and carry nothing of a tenant. */
@@ -679,6 +679,32 @@ function markersIn(answer: unknown, sent: unknown): string[] {
 
 /** Error codes an operation aimed at B's objects may answer A with. */
 const ALLOWED_ERROR_CODES = new Set(['NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT']);
+
+/** What A's own seeded objects carry (names, ids, email, amounts): an answer about A's data. */
+const A_DATA = /alpha|Alpha|shared-|12\.5/;
+
+/**
+ * Counts an answer's errors by code into `counts`, and describes those that are not a
+ * resolver's refusal of B's objects: a code not allowed, or an error without a `path`, raised
+ * before any resolver ran (validation, variables), so that the operation checked nothing.
+ */
+function unexpectedErrors(
+  label: string,
+  answer: GraphQLAnswer,
+  counts: Map<string, number>,
+): string[] {
+  const unexpected: string[] = [];
+  for (const error of answer.errors ?? []) {
+    const code = error.extensions?.code ?? 'NONE';
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+    if (!ALLOWED_ERROR_CODES.has(code)) {
+      unexpected.push(`${label}: unexpected ${code}: ${error.message}`);
+    } else if (!error.path) {
+      unexpected.push(`${label}: ${code} before any resolver ran: ${error.message}`);
+    }
+  }
+  return unexpected;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The suite
@@ -1215,6 +1241,19 @@ describe('tenant isolation: a key of workspace A reaches nothing of workspace B'
     for (const operation of queries) {
       before.set(operation.label, await graphql(A, operation.document, operation.variables));
     }
+    // Every operation reached its resolver (none failed validation or its variables, which
+    // would check nothing), and most of them answer A something of its own: the later
+    // "answers as before" compares real answers, not a wall of errors or nulls.
+    const unexpected = new Map<string, number>();
+    const refused = queries.flatMap((operation) =>
+      unexpectedErrors(operation.label, before.get(operation.label) ?? {}, unexpected),
+    );
+    expect(refused).toEqual([]);
+    const answeringA = queries.filter((operation) =>
+      A_DATA.test(JSON.stringify(before.get(operation.label)?.data ?? null)),
+    );
+    report.push(`queries answering A's own data: ${answeringA.length} of ${queries.length}`);
+    expect(answeringA.length).toBeGreaterThanOrEqual(queries.length / 2);
     // The generator reaches real data: A's own objects are found under the shared ids.
     const shared = (field: string) =>
       before.get(`Query.${field} [shared]`)?.data?.[field] as Record<string, unknown> | null;
@@ -1249,13 +1288,7 @@ describe('tenant isolation: a key of workspace A reaches nothing of workspace B'
       for (const found of markersIn(answer, operation.variables)) {
         leaks.push(`${operation.label}: ${found}`);
       }
-      for (const error of answer.errors ?? []) {
-        const code = error.extensions?.code ?? 'NONE';
-        errors.set(code, (errors.get(code) ?? 0) + 1);
-        if (!ALLOWED_ERROR_CODES.has(code)) {
-          leaks.push(`${operation.label}: unexpected ${code}: ${error.message}`);
-        }
-      }
+      leaks.push(...unexpectedErrors(operation.label, answer, errors));
       const earlier = before.get(operation.label);
       if (earlier && !GLOBAL_QUERIES.has(operation.field)) {
         const now = JSON.stringify(withoutVolatile(answer));
@@ -1525,13 +1558,7 @@ describe('tenant isolation: a key of workspace A reaches nothing of workspace B'
       for (const found of markersIn(answer, [operation.variables, targets])) {
         leaks.push(`${operation.label}: ${found}`);
       }
-      for (const error of answer.errors ?? []) {
-        const code = error.extensions?.code ?? 'NONE';
-        errors.set(code, (errors.get(code) ?? 0) + 1);
-        if (!ALLOWED_ERROR_CODES.has(code)) {
-          leaks.push(`${operation.label}: unexpected ${code}: ${error.message}`);
-        }
-      }
+      leaks.push(...unexpectedErrors(operation.label, answer, errors));
       // B's command ids are B's: A's command with the same id is a new command of A's.
       if (
         operation.target === 'b-only' &&

@@ -113,14 +113,18 @@ describe('API key tokens', () => {
       expect(keyFromAuthorization(`basic ${Buffer.from(token).toString('base64')}`)).toBe(token);
     });
 
-    it('reads nothing from no header, another scheme, or a scheme without credentials', () => {
+    it('reads no key from no header or a blank one (a missing key)', () => {
       expect(keyFromAuthorization(undefined)).toBeUndefined();
       expect(keyFromAuthorization('')).toBeUndefined();
-      expect(keyFromAuthorization('Bearer')).toBeUndefined();
-      expect(keyFromAuthorization('Bearer ')).toBeUndefined();
-      expect(keyFromAuthorization(`Token ${token}`)).toBeUndefined();
-      expect(keyFromAuthorization(`Digest ${token}`)).toBeUndefined();
-      expect(keyFromAuthorization(token)).toBeUndefined();
+      expect(keyFromAuthorization('   ')).toBeUndefined();
+    });
+
+    it('reads an empty key from another scheme or a scheme without credentials (an invalid key)', () => {
+      expect(keyFromAuthorization('Bearer')).toBe('');
+      expect(keyFromAuthorization('Bearer ')).toBe('');
+      expect(keyFromAuthorization(`Token ${token}`)).toBe('');
+      expect(keyFromAuthorization(`Digest ${token}`)).toBe('');
+      expect(keyFromAuthorization(token)).toBe('');
     });
   });
 });

@@ -61,15 +61,18 @@ export class AccessControl {
   private readonly revokedListeners = new Set<(workspaceId: string, keyId: string) => void>();
 
   constructor(
-    private readonly eventStore: EventStore,
+    eventStore: EventStore,
     private readonly options: { readonly cacheMs: number; readonly clock?: () => Date },
   ) {
     this.commands = new CommandHandler(eventStore);
   }
 
-  /** The principal of a key; throws AuthenticationError when it does not authenticate. */
+  /**
+   * The principal of a key; throws AuthenticationError when it does not authenticate:
+   * MISSING_KEY for none (undefined), INVALID_KEY for anything that is not a working key.
+   */
   async authenticate(key: string | undefined): Promise<Principal> {
-    if (key === undefined || key.trim() === '') {
+    if (key === undefined) {
       throw new AuthenticationError(
         'MISSING_KEY',
         'an API key is required: send it as `Authorization: Bearer <key>`',
@@ -236,11 +239,7 @@ export class AccessControl {
   }
 
   private async load(workspaceId: string): Promise<WorkspaceState> {
-    const events = await this.eventStore.readStream(workspaceStreamId(workspaceId));
-    const state = events.reduce(
-      (current, event) => workspaceDecider.evolve(current, event as never),
-      workspaceDecider.initialState(),
-    );
+    const { state } = await this.commands.load(workspaceDecider, workspaceStreamId(workspaceId));
     this.cache.set(workspaceId, { state, loadedAt: Date.now() });
     return state;
   }

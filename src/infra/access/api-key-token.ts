@@ -57,14 +57,16 @@ export function secretMatches(secret: string, secretHash: string): boolean {
 
 /**
  * The key an Authorization header carries: `Bearer <key>`, or `Basic base64(<key>:)` as
- * Segment's SDKs send their write key. Undefined for no header or another scheme.
+ * Segment's SDKs send their write key. Undefined when there is no header (a missing key);
+ * '' for a header that holds no key Touchline can read (another scheme, no credentials),
+ * which then fails as an invalid key on every transport.
  */
 export function keyFromAuthorization(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || header.trim() === '') return undefined;
   const [scheme, credentials] = header.trim().split(/\s+/, 2);
-  if (!credentials) return undefined;
+  if (!credentials) return '';
   if (/^bearer$/i.test(scheme ?? '')) return credentials;
-  if (!/^basic$/i.test(scheme ?? '')) return undefined;
+  if (!/^basic$/i.test(scheme ?? '')) return '';
   const decoded = Buffer.from(credentials, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? decoded : decoded.slice(0, colon);

@@ -8,7 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type Capability, roleMay } from '../../domain/workspace';
 import { type AccessControl, AuthenticationError, type Principal } from './access-control';
 import { keyFromAuthorization } from './api-key-token';
-import type { RateLimiter } from './rate-limiter';
+import type { RateDecision, RateLimiter } from './rate-limiter';
 
 export class AccessRefusal extends Error {
   constructor(
@@ -52,22 +52,16 @@ export function requireCapability(principal: Principal, capability: Capability):
   }
 }
 
-/** Throws a 429 when the principal's bucket is empty; takes `cost` otherwise. */
-export function takeRate(
-  limiter: RateLimiter,
-  principal: Pick<Principal, 'keyId'>,
-  cost = 1,
-): void {
-  const decision = limiter.take(principal.keyId, cost);
-  if (!decision.allowed) {
-    throw new AccessRefusal(
-      429,
-      'RATE_LIMITED',
-      'RATE_LIMITED',
-      'this key sends more than its rate limit allows: retry later',
-      decision.retryAfterMs,
-    );
-  }
+/** The 429 a rate limiter's refusal is answered with; null when the key may go on. */
+export function rateRefusal(decision: RateDecision): AccessRefusal | null {
+  if (decision.allowed) return null;
+  return new AccessRefusal(
+    429,
+    'RATE_LIMITED',
+    'RATE_LIMITED',
+    'this key sends more than its rate limit allows: retry later',
+    decision.retryAfterMs,
+  );
 }
 
 /**
@@ -86,11 +80,11 @@ export function requireKey(
     const header = req.header('authorization');
     if (options.optional && (header === undefined || header.trim() === '')) return next();
     accessControl
-      // A header of another scheme is an invalid key, not a missing one.
-      .authenticate(keyFromAuthorization(header) ?? header)
+      .authenticate(keyFromAuthorization(header))
       .then((principal) => {
         if (capability) requireCapability(principal, capability);
-        if (options.limiter) takeRate(options.limiter, principal);
+        const limited = options.limiter && rateRefusal(options.limiter.take(principal.keyId));
+        if (limited) throw limited;
         res.locals.principal = principal;
         next();
       })
@@ -109,7 +103,7 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
-export function sendRefusal(res: Response, refusal: AccessRefusal): void {
+function sendRefusal(res: Response, refusal: AccessRefusal): void {
   if (refusal.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="touchline"');
   const retryAfter = refusal.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));

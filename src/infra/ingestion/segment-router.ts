@@ -18,9 +18,9 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../domain/shared/errors';
 import { ingestionLimits, type CallType } from '../../domain/tracking/ingestion';
-import { roleMay } from '../../domain/workspace';
-import { AuthenticationError, type Principal } from '../access/access-control';
+import type { Principal } from '../access/access-control';
 import { keyFromAuthorization } from '../access/api-key-token';
+import { rateRefusal, requireCapability, toAccessRefusal } from '../access/http-access';
 import type { RateLimiter } from '../access/rate-limiter';
 import type { Logger } from '../logger';
 import type { IngestionPriority } from '../shared/ingestion-priority';
@@ -184,40 +184,18 @@ export function createSegmentRouter(deps: SegmentRouterDependencies): express.Ro
   function checkHeaderKey(req: Request, res: Response, next: NextFunction): void {
     const header = req.header('authorization');
     if (header === undefined || header.trim() === '') return next();
-    grantOf(keyFromAuthorization(header) ?? '').then((grant) => {
+    grantOf(keyFromAuthorization(header)).then((grant) => {
       res.locals.grant = grant;
       next();
     }, next);
   }
 
   /** The key's grant: authenticated, allowed to ingest, and within its rate limit. */
-  async function grantOf(key: string): Promise<WriteKeyGrant> {
-    let grant: WriteKeyGrant;
-    try {
-      grant = await access.authenticate(key);
-    } catch (error) {
-      if (error instanceof AuthenticationError) {
-        throw new HttpError(401, 'UNAUTHENTICATED', error.message, { reason: error.reason });
-      }
-      throw error;
-    }
-    if (!roleMay(grant.role, 'ingest')) {
-      throw new HttpError(403, 'FORBIDDEN', `a ${grant.role} key may not send tracking calls`, {
-        reason: 'ROLE_NOT_ALLOWED',
-      });
-    }
-    const decision = access.limiter.admit(grant.keyId);
-    if (!decision.allowed) {
-      throw new HttpError(
-        429,
-        'RATE_LIMITED',
-        'this key sends more messages than its rate limit allows: retry later',
-        {
-          reason: 'RATE_LIMITED',
-          retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-        },
-      );
-    }
+  async function grantOf(key: string | undefined): Promise<WriteKeyGrant> {
+    const grant = await access.authenticate(key);
+    requireCapability(grant, 'ingest');
+    const limited = rateRefusal(access.limiter.admit(grant.keyId));
+    if (limited) throw limited;
     return grant;
   }
 
@@ -318,6 +296,13 @@ function answerErrors(logger: Logger): express.ErrorRequestHandler {
 
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
+  const refusal = toAccessRefusal(error);
+  if (refusal) {
+    return new HttpError(refusal.status, refusal.code, refusal.message, {
+      reason: refusal.reason,
+      retryAfterSeconds: refusal.retryAfterSeconds,
+    });
+  }
   if (error instanceof DomainError && error.reason === MALFORMED_JSON) {
     return new HttpError(400, 'BAD_REQUEST', 'the request body is not valid JSON');
   }
