@@ -523,6 +523,30 @@ describe('segments over GraphQL and graphql-ws', () => {
       reason: 'UNKNOWN_SEGMENT',
       field: 'conditions.segmentId',
     });
+    // A preview validates its tree as createSegment does, fields named under `conditions`.
+    expect(
+      await graphQLError(
+        touchline.client(workspace).request(gql`
+          query {
+            previewSegment(
+              conditions: {
+                kind: "and"
+                conditions: [
+                  { kind: "trait", property: "plan", operator: "eq", value: "pro" }
+                  { kind: "memberOf", segmentId: "nope" }
+                ]
+              }
+            ) {
+              size
+            }
+          }
+        `),
+      ),
+    ).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'UNKNOWN_SEGMENT',
+      field: 'conditions.conditions.1.segmentId',
+    });
     // pro-buyers reads pro: pro may not read pro-buyers, nor be archived.
     expect(
       await graphQLError(

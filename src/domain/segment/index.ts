@@ -2,6 +2,7 @@ export * from './condition-tree';
 export * from './segment.commands';
 export * from './segment.events';
 export {
+  parseSegmentConditions,
   parseSegmentDefinition,
   parseSegmentKind,
   segmentDefinitionLimits,

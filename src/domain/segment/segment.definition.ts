@@ -77,6 +77,19 @@ function parseConditions(
       'MISSING_CONDITIONS',
     );
   }
+  return parseSegmentConditions(conditions, knownSegments, segmentId);
+}
+
+/**
+ * A condition tree as a segment's `conditions` (createSegment, and a preview of an unsaved
+ * tree): `memberOf` checked against the known segments (and `segmentId`, the segment being
+ * defined, for cycles), errors naming fields under `conditions`.
+ */
+export function parseSegmentConditions(
+  conditions: unknown,
+  knownSegments: KnownSegments,
+  segmentId?: string,
+): ConditionNode {
   try {
     return parseConditionTree(conditions, {
       segmentId,

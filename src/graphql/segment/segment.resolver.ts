@@ -15,28 +15,21 @@ import {
 } from 'type-graphql';
 import {
   contactIdLength,
-  parseConditionTree,
+  parseSegmentConditions,
   readsOf,
   segmentLimits,
   segmentMembersPerCommand,
-  type ConditionNode,
   type KnownSegments,
   type SegmentCommand,
 } from '../../domain/segment';
-import { ValidationError } from '../../domain/shared/errors';
 import type { DocumentChange } from '../../projections/projection';
 import {
   membershipId,
   segmentCatalogCollection,
   segmentChangesCollection,
-  segmentContactId,
-  segmentContactsCollection,
-  segmentMembershipsCollection,
   type SegmentCatalogDocument,
   type SegmentChangeDocument,
-  type SegmentContactDocument,
   type SegmentEntry,
-  type SegmentMembershipDocument,
 } from '../../projections/segments/segment-documents';
 import { previewSegment } from '../../projections/segments/segment-preview';
 import {
@@ -44,9 +37,11 @@ import {
   canonicalContactIds,
   changesPage,
   chunks,
+  contactsByEmail,
   contactSegments,
-  contactsPerRead,
+  countMembersAmong,
   dayCount,
+  existingContacts,
   findSegment,
   maxSizeHistoryDays,
   membersPage,
@@ -318,7 +313,8 @@ export class SegmentResolver {
       );
     }
     const known = activeSegments(await catalog(context), null);
-    const tree = conditionTree(conditions, known);
+    // Validated as createSegment validates it: fields named under `conditions`.
+    const tree = parseSegmentConditions(conditions, known);
     const started = performance.now();
     const preview = await previewSegment(
       collection(context),
@@ -500,7 +496,12 @@ export class SegmentResolver {
     const rows = importRows(csv);
     const { matches, unmatched } = await matchImportRows(context, rows);
     const contactIds = [...new Set(matches.map((match) => match.contactId))];
-    const members = await currentMembers(context, id, contactIds);
+    const members = await countMembersAmong(
+      collection(context),
+      context.workspaceId,
+      id,
+      contactIds,
+    );
     let position: string | null = null;
     for (const [index, chunk] of chunks(contactIds, segmentMembersPerCommand).entries()) {
       const chunkCommandId = index === 0 ? baseCommandId : `${baseCommandId}:${index}`;
@@ -655,29 +656,6 @@ function referencedSegments(input: unknown): string[] {
   return found;
 }
 
-/** A tree to preview, validated as createSegment validates it (fields under `conditions`). */
-function conditionTree(conditions: unknown, known: KnownSegments): ConditionNode {
-  try {
-    return parseConditionTree(conditions, {
-      lookupSegment: (segmentId) => {
-        if (!Object.hasOwn(known, segmentId)) return null;
-        const segment = known[segmentId];
-        return segment.kind === 'static' ? 'static' : segment.conditions;
-      },
-    });
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      const path = error.field ?? '';
-      throw badInput(
-        path === '' ? 'conditions' : `conditions.${path}`,
-        error.message,
-        error.reason,
-      );
-    }
-    throw error;
-  }
-}
-
 function assertContactId(contactId: string, field: string): void {
   if (contactId.length < 1 || contactId.length > contactIdLength) {
     throw badInput(field, `${field} must be 1 to ${contactIdLength} characters`, 'INVALID_ID');
@@ -714,25 +692,6 @@ async function canonicalMembers(
   contactIds.forEach((contactId, index) => assertContactId(contactId, `contactIds.${index}`));
   const canonical = await canonicalContactIds(collection(context), context.workspaceId, contactIds);
   return contactIds.map((contactId) => canonical.get(contactId) ?? contactId);
-}
-
-/** How many of these contacts are members of the segment now. */
-async function currentMembers(
-  context: TouchlineContext,
-  segmentId: string,
-  contactIds: readonly string[],
-): Promise<number> {
-  const { workspaceId } = context;
-  let members = 0;
-  for (const ids of chunks(contactIds, contactsPerRead)) {
-    members += await context.services.readModels
-      .collection<SegmentMembershipDocument>(segmentMembershipsCollection)
-      .count({
-        _id: { $in: ids.map((contactId) => membershipId(workspaceId, segmentId, contactId)) },
-        member: true,
-      });
-  }
-  return members;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -881,44 +840,6 @@ async function matchImportRows(
   }
   unmatched.sort((a, b) => a.row - b.row);
   return { matches, unmatched };
-}
-
-/** Which of these ids are canonical contact ids of the workspace. */
-async function existingContacts(
-  read: SegmentCollection,
-  workspaceId: string,
-  ids: readonly string[],
-): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const chunk of chunks([...new Set(ids)], contactsPerRead)) {
-    const documents = await read<SegmentContactDocument>(segmentContactsCollection).find(
-      { _id: { $in: chunk.map((id) => segmentContactId(workspaceId, id)) } },
-      { projection: { contactId: 1 } },
-    );
-    for (const document of documents) found.add(document.contactId);
-  }
-  return found;
-}
-
-/** Lower-cased `email` trait → the contacts that have it. */
-async function contactsByEmail(
-  read: SegmentCollection,
-  workspaceId: string,
-): Promise<Map<string, Set<string>>> {
-  const documents = await read<SegmentContactDocument>(segmentContactsCollection).find(
-    { workspaceId, 'traits.email': { $exists: true } },
-    { projection: { contactId: 1, 'traits.email': 1 } },
-  );
-  const byEmail = new Map<string, Set<string>>();
-  for (const document of documents) {
-    const email = document.traits.email;
-    if (typeof email !== 'string') continue;
-    const key = email.trim().toLowerCase();
-    const owners = byEmail.get(key) ?? new Set<string>();
-    owners.add(document.contactId);
-    byEmail.set(key, owners);
-  }
-  return byEmail;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ import {
   ObjectType,
   registerEnumType,
 } from 'type-graphql';
-import { conditionTreeInput, type SegmentDefinitionInput } from '../../domain/segment';
+import {
+  conditionTreeInput,
+  contactIdLength,
+  type SegmentDefinitionInput,
+} from '../../domain/segment';
 import type {
   SegmentBackfill as BackfillDocument,
   SegmentChangeDocument,
@@ -427,8 +431,7 @@ export class SegmentImportUnmatched {
   value!: string;
 
   @Field({
-    description:
-      'UNKNOWN_CONTACT (no contact has this id), UNKNOWN_EMAIL (no contact has this email), AMBIGUOUS_EMAIL (several contacts have it), EMPTY (no value), TOO_LONG (more than 200 characters).',
+    description: `UNKNOWN_CONTACT (no contact has this id), UNKNOWN_EMAIL (no contact has this email), AMBIGUOUS_EMAIL (several contacts have it), EMPTY (no value), TOO_LONG (more than ${contactIdLength} characters).`,
   })
   reason!: string;
 }

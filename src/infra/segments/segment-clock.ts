@@ -14,6 +14,7 @@ import { currentSchemaVersion } from '../../domain/event-schemas';
 import { segmentClockStreamId } from '../../domain/segment';
 import type { SegmentClockTicked } from '../../domain/segment/segment.events';
 import {
+  catalogId,
   segmentCatalogCollection,
   type SegmentCatalogDocument,
 } from '../../projections/segments/segment-documents';
@@ -51,7 +52,7 @@ export async function watchSegmentClock(options: SegmentClockOptions): Promise<(
   const catalogOf = (workspaceId: string) =>
     readStore
       .collection<SegmentCatalogDocument>(manager.collection(segmentCatalogCollection))
-      .findOne({ _id: workspaceId });
+      .findOne({ _id: catalogId(workspaceId) });
 
   const tick = async (workspaceId: string): Promise<void> => {
     if (stopped || ticking.has(workspaceId)) return;

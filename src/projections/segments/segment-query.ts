@@ -312,6 +312,61 @@ export async function memberSets(
   return sets;
 }
 
+/** How many of these contacts are members of the segment now. */
+export async function countMembersAmong(
+  collection: SegmentCollection,
+  workspaceId: string,
+  segmentId: string,
+  contactIds: readonly string[],
+): Promise<number> {
+  let members = 0;
+  for (const ids of chunks(contactIds, contactsPerRead)) {
+    members += await collection<SegmentMembershipDocument>(segmentMembershipsCollection).count({
+      _id: { $in: ids.map((contactId) => membershipId(workspaceId, segmentId, contactId)) },
+      member: true,
+    });
+  }
+  return members;
+}
+
+/** Which of these ids are canonical contact ids of the workspace. */
+export async function existingContacts(
+  collection: SegmentCollection,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunks([...new Set(ids)], contactsPerRead)) {
+    const documents = await collection<SegmentContactDocument>(segmentContactsCollection).find(
+      { _id: { $in: chunk.map((id) => segmentContactId(workspaceId, id)) } },
+      { projection: { contactId: 1 } },
+    );
+    for (const document of documents) found.add(document.contactId);
+  }
+  return found;
+}
+
+/** Lower-cased `email` trait → the contacts that have it. */
+export async function contactsByEmail(
+  collection: SegmentCollection,
+  workspaceId: string,
+): Promise<Map<string, Set<string>>> {
+  const documents = await collection<SegmentContactDocument>(segmentContactsCollection).find(
+    { workspaceId, 'traits.email': { $exists: true } },
+    { projection: { contactId: 1, 'traits.email': 1 } },
+  );
+  const byEmail = new Map<string, Set<string>>();
+  for (const document of documents) {
+    const email = document.traits.email;
+    if (typeof email !== 'string') continue;
+    const key = email.trim().toLowerCase();
+    const owners = byEmail.get(key) ?? new Set<string>();
+    owners.add(document.contactId);
+    byEmail.set(key, owners);
+  }
+  return byEmail;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sizes over time
 

@@ -39,7 +39,13 @@ import {
 import type { RecordedEvent } from '../../domain/shared/events';
 import { trackingEventTypes, type JsonObject } from '../../domain/tracking/tracking.events';
 import { BatchDocuments } from '../batch-documents';
-import { applyContactEvent, IdentityMap, trackingEvent } from '../contacts/contacts.projection';
+import {
+  applyContactEvent,
+  IdentityMap,
+  identityDocumentId,
+  trackingEvent,
+  type ContactIdentityDocument,
+} from '../contacts/contacts.projection';
 import type { Projection } from '../projection';
 import { WorkingCatalog } from './segment-catalog';
 import { mergeEvents, segmentContactOf, segmentEventOf, withEvent } from './segment-contact';
@@ -533,11 +539,7 @@ class SegmentsBatch {
     const { segmentId, contactId } = check;
     const stored = await this.membership(workspaceId, segmentId, contactId);
     if (stored.wakeAt !== check.at) return;
-    const profile = await this.documents.get<SegmentContactDocument>(
-      segmentContactsCollection,
-      segmentContactId(workspaceId, contactId),
-    );
-    // A contact absorbed by a merge has no profile of its own any more.
+    const profile = await this.profile(workspaceId, contactId);
     if (profile === null) return;
     await this.advance(catalog, segmentId, contactId, segmentContactOf(profile), until, position);
   }
@@ -556,11 +558,7 @@ class SegmentsBatch {
           `${workspaceId}:${progress.nextChunk}`,
         );
         for (const contactId of chunk?.contactIds ?? []) {
-          const profile = await this.documents.get<SegmentContactDocument>(
-            segmentContactsCollection,
-            segmentContactId(workspaceId, contactId),
-          );
-          // A contact absorbed by a merge has no profile of its own any more.
+          const profile = await this.profile(workspaceId, contactId);
           if (profile === null) continue;
           await this.evaluate(
             {
@@ -665,7 +663,7 @@ class SegmentsBatch {
           const contactId = await this.canonical(catalog.workspaceId, given);
           const membership = await this.membership(catalog.workspaceId, entry.segmentId, contactId);
           if (membership.member === entering) continue;
-          const changed = this.record(
+          this.record(
             catalog,
             catalog.get(entry.segmentId)!,
             membership,
@@ -674,26 +672,24 @@ class SegmentsBatch {
             reason,
             position,
           );
-          this.save(changed);
-          // Segments that read this one follow it, when the contact has a profile.
+          // Segments that read this one follow it, when the contact has a profile (read only
+          // then: an import of many contacts into a segment nothing reads loads no profiles).
           const dependents = catalog.dependentsOf(entry.segmentId);
-          const profile = await this.documents.get<SegmentContactDocument>(
-            segmentContactsCollection,
-            segmentContactId(catalog.workspaceId, contactId),
+          if (dependents.length === 0) continue;
+          const profile = await this.profile(catalog.workspaceId, contactId);
+          if (profile === null) continue;
+          const contact = segmentContactOf(profile);
+          await this.evaluate(
+            {
+              catalog,
+              contactId,
+              contact,
+              now,
+              position,
+              cause: { kind: 'conditions', before: contact },
+            },
+            new Set(dependents),
           );
-          if (dependents.length > 0 && profile !== null) {
-            await this.evaluate(
-              {
-                catalog,
-                contactId,
-                contact: segmentContactOf(profile),
-                now,
-                position,
-                cause: { kind: 'conditions', before: segmentContactOf(profile) },
-              },
-              new Set(dependents),
-            );
-          }
         }
         return;
       }
@@ -706,9 +702,9 @@ class SegmentsBatch {
 
   /** The canonical contact of an identity (itself when the identity is not known yet). */
   private async canonical(workspaceId: string, identity: string): Promise<string> {
-    const mapped = await this.documents.get<{ _id: string; contactId: string }>(
+    const mapped = await this.documents.get<ContactIdentityDocument>(
       segmentIdentitiesCollection,
-      `${workspaceId}:${identity}`,
+      identityDocumentId(workspaceId, identity),
     );
     return mapped?.contactId ?? identity;
   }
@@ -727,6 +723,14 @@ class SegmentsBatch {
       this.catalogs.set(workspaceId, catalog);
     }
     return catalog;
+  }
+
+  /** A contact's profile; null for one absorbed by a merge (it has no profile of its own). */
+  private profile(workspaceId: string, contactId: string): Promise<SegmentContactDocument | null> {
+    return this.documents.get<SegmentContactDocument>(
+      segmentContactsCollection,
+      segmentContactId(workspaceId, contactId),
+    );
   }
 
   private async membership(
