@@ -46,6 +46,7 @@ import { markovAttribution, type MarkovOrder } from './markov';
 import { DAY_MS, type RuleBasedModelName } from './models';
 import { pathKey, type PathCount } from './paths';
 import { shapleyAttribution } from './shapley';
+import { compareText } from '../ordering';
 
 export type DataDrivenModelName = 'markov' | 'shapley';
 export type AttributionModelName = RuleBasedModelName | DataDrivenModelName;
@@ -614,8 +615,4 @@ export class AttributionReports {
     }
     return reports;
   }
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -52,6 +52,7 @@ import {
 } from './journeys';
 import { byCampaign, byChannel, bySourceMedium, type CreditKey, type Touch } from './models';
 import { collapseRepeats } from './paths';
+import { compareText } from '../ordering';
 
 export const attributionProjectionName = 'attribution';
 export const attributionPersonsCollection = 'attribution_persons';
@@ -807,10 +808,6 @@ function emptyEntry(collection: string): Record<string, unknown> {
     default:
       return { models: {} };
   }
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Adds `amount` at a dotted path, creating the objects (and a 0) on the way. */

@@ -22,6 +22,7 @@ import {
   type RuleBasedModelName,
   type Touch,
 } from './models';
+import { compareText } from '../ordering';
 
 export const defaultLookbackMs = 30 * DAY_MS;
 export const maxLookbackMs = 365 * DAY_MS;
@@ -140,8 +141,4 @@ export function personJourneys(
   });
   close();
   return { conversions: converting, nulls };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -7,7 +7,8 @@
  * The contact is the call's own identity (userId, else anonymousId): the metrics do not
  * join identities that `alias` / `identify` link; the contacts read model does.
  */
-import { compareInstants, compareText } from './journey';
+import { compareText } from '../ordering';
+import { compareInstants } from './journey';
 
 export type UniqueKind = 'open' | 'click';
 

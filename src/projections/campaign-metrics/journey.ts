@@ -18,6 +18,7 @@ import {
   utmCampaign,
   type Hit,
 } from '../touchpoints/sessions';
+import { compareText } from '../ordering';
 
 /** A page call as it reaches the journey. */
 export interface PageHit extends Hit {
@@ -208,8 +209,4 @@ function compareHits(a: JourneyHit, b: JourneyHit): number {
 
 function isJourneyHit(hit: JourneyHit | PageHit): hit is JourneyHit {
   return Array.isArray(hit);
-}
-
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

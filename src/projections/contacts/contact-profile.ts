@@ -38,6 +38,7 @@ import {
   type SessionSpan,
   type Touch,
 } from './contact-sessions';
+import { compareText } from '../ordering';
 
 /** When a value was set: event time, then message id for events at the same instant. */
 export interface Stamp {
@@ -413,8 +414,4 @@ function laterOf(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return parseInstant(b) > parseInstant(a) ? b : a;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

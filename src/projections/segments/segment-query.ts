@@ -36,6 +36,7 @@ import {
   type SegmentMembershipDocument,
   type SegmentSizeDocument,
 } from './segment-documents';
+import { compareText } from '../ordering';
 
 /** The read model's collections, by their logical names. */
 export type SegmentCollection = <T extends Document>(logical: string) => ReadCollection<T>;
@@ -111,10 +112,6 @@ export function segmentsPage(
 
 function compareByCreation(a: SegmentsCursor, b: SegmentsCursor): number {
   return compareText(a.createdAt, b.createdAt) || compareText(a.segmentId, b.segmentId);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
