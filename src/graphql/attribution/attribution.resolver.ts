@@ -27,6 +27,7 @@ import type { ChannelRule } from '../../projections/touchpoints/channels';
 import type { AttributionReadModel, TouchlineContext } from '../context';
 import { badInput } from '../errors';
 import { runCommand } from '../shared/commands';
+import { assertOrdered } from '../shared/arguments';
 import { asOfDescription, awaitPosition, readingContext } from '../shared/consistency';
 import { batchTicks } from '../shared/live';
 import {
@@ -273,9 +274,7 @@ function parseQuestion(
   if (halfLifeDays != null && !(halfLifeDays > 0 && Number.isFinite(halfLifeDays))) {
     throw badInput('halfLifeDays', 'halfLifeDays must be positive', 'INVALID_HALF_LIFE');
   }
-  if (to.getTime() < from.getTime()) {
-    throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
-  }
+  assertOrdered(from, to);
   const channelRules = args.channelRules == null ? null : channelRulesInput(args.channelRules);
   const attribution: AttributionSettings = {
     lookbackMs: lookbackDays != null ? lookbackDays * DAY_MS : projected.lookbackMs,

@@ -56,7 +56,7 @@ import {
 import { Contact } from '../contact/contact.types';
 import type { TouchlineContext } from '../context';
 import { badInput, userError } from '../errors';
-import { commandIdOrNew, decodeCursor, pageSize } from '../shared/arguments';
+import { assertOrdered, commandIdOrNew, decodeCursor, pageSize } from '../shared/arguments';
 import { nodesPage } from '../shared/page-info';
 import { runCommand } from '../shared/commands';
 import { asOfDescription, readingContext } from '../shared/consistency';
@@ -659,12 +659,6 @@ function referencedSegments(input: unknown): string[] {
 function assertContactId(contactId: string, field: string): void {
   if (contactId.length < 1 || contactId.length > contactIdLength) {
     throw badInput(field, `${field} must be 1 to ${contactIdLength} characters`, 'INVALID_ID');
-  }
-}
-
-function assertOrdered(from: Date, to: Date): void {
-  if (to.getTime() < from.getTime()) {
-    throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
   }
 }
 

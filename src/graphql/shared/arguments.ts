@@ -1,6 +1,6 @@
 /**
  * Parsing of the arguments many areas share: log positions and revisions (64-bit numbers
- * as strings), page sizes and cursors. Each failure names the argument.
+ * as strings), page sizes, cursors and time ranges. Each failure names the argument.
  */
 import { badInput } from '../errors';
 
@@ -61,4 +61,11 @@ export function commandIdOrNew(value: string | null | undefined, newId: () => st
     );
   }
   return value;
+}
+
+/** A range's `to` may not be before its `from` (INVALID_RANGE on `to`). */
+export function assertOrdered(from: Date, to: Date): void {
+  if (to.getTime() < from.getTime()) {
+    throw badInput('to', 'to must not be before from', 'INVALID_RANGE');
+  }
 }
