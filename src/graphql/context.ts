@@ -169,6 +169,8 @@ export interface ProjectionStatusView {
   readonly lagMs: number;
   readonly lastError: string | null;
   readonly rebuild: RebuildProgressView | null;
+  /** The worker that runs it (holds its lease); null while none does. */
+  readonly worker: string | null;
 }
 
 export interface RebuildProgressView {

@@ -9,6 +9,9 @@ export type EventStoreKind = 'sqlite' | 'esdb';
 export type ReadStoreKind = 'embedded' | 'mongo';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+export const serverRoles = ['all', 'api', 'projector'] as const;
+export type ServerRole = (typeof serverRoles)[number];
+
 export interface Config {
   readonly environment: 'development' | 'production' | 'test';
   readonly host: string;
@@ -51,6 +54,17 @@ export interface Config {
   readonly ingestionWorker: boolean;
   /** With both embedded stores: run the projections and the budget guard on a thread of their own. */
   readonly projectorThread: boolean;
+  /**
+   * What this process does: `api` answers requests (commands, ingestion, queries) and follows
+   * the projections; `projector` runs projections and process managers under leases; `all`
+   * (the default) does both, the single process of the embedded setup.
+   */
+  readonly role: ServerRole;
+  /**
+   * How long a projector's lease lasts without renewal (renewed every third of it): how
+   * long a dead worker's projections wait before another worker takes them over.
+   */
+  readonly leaseTtlMs: number;
   /** Largest accepted HTTP body. */
   readonly maxBodyBytes: number;
   /** How long shutdown waits for open requests before closing them. */
@@ -133,6 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
     projectionBatchSize: integer(env, 'TOUCHLINE_PROJECTION_BATCH_SIZE', 200, 1, 10000),
     ingestionWorker: oneOf(env, 'TOUCHLINE_INGESTION_WORKER', ['on', 'off'], 'on') === 'on',
     projectorThread: oneOf(env, 'TOUCHLINE_PROJECTOR_THREAD', ['on', 'off'], 'on') === 'on',
+    role: oneOf<ServerRole>(env, 'TOUCHLINE_ROLE', serverRoles, 'all'),
+    leaseTtlMs: integer(env, 'TOUCHLINE_LEASE_TTL_MS', 15000, 100, 600000),
     maxBodyBytes: integer(env, 'TOUCHLINE_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'TOUCHLINE_SHUTDOWN_GRACE_MS', 10000, 0, 600000),
     queryLimits: {

@@ -38,11 +38,11 @@ import type { ReadStore } from '../projections/read-store';
 import type { Config } from './config';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logger';
-import { createProjectionManager, projectionDeclarations } from './projections/catalog';
+import { projectionDeclarations } from './projections/catalog';
 import { ChangeFeed } from './projections/change-feed';
-import type { Projectors } from './projections/projection-manager';
+import { ProjectionManager, type Projectors } from './projections/projection-manager';
+import { startProjector } from './projections/projector';
 import { ProjectorThread } from './projections/projector-thread';
-import { EmbeddedReadStore } from './read-store/embedded-read-store';
 import { ingestionLimits } from '../domain/tracking/ingestion';
 import { CommandHandler } from './commands/command-handler';
 import { createExportRouter } from './export/export-router';
@@ -51,7 +51,6 @@ import { IngestionThread } from './ingestion/ingestion-thread';
 import { createSegmentRouter } from './ingestion/segment-router';
 import { type TrackingIngestor, TrackingService } from './ingestion/tracking-service';
 import { SqliteEventStore } from './event-store/sqlite-event-store';
-import { createProcessManagers } from './process-managers/process-managers';
 import { createServices } from './services';
 import { IngestionPriority } from './shared/ingestion-priority';
 import { openEventStore, openReadStore } from './stores';
@@ -70,6 +69,8 @@ export interface RunningServer {
   readonly port: number;
   readonly services: Services;
   readonly manager: Projectors;
+  /** The thread the projections run on, when they do (role `all` on the embedded stores). */
+  readonly projectorThread: ProjectorThread | null;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
   readonly changeFeed: ChangeFeed;
@@ -100,14 +101,15 @@ export async function startServer(
   const eventStore = await openEventStore(config.eventStore);
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
-  const projectors = createProjectors(
+  // Declared before the projections start: their batches give way to tracking requests.
+  let priority: IngestionPriority | null = null;
+  const projectors = await startProjections(
     config,
     { eventStore, readStore, changeFeed, logger, hooks },
-    () => priority.yieldToIngestion(),
+    () => priority?.yieldToIngestion() ?? Promise.resolve(),
   );
-  const priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
+  priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
   const manager = projectors.projectors;
-  await manager.start();
   const accessControl = new AccessControl(eventStore, { cacheMs: config.keyCacheMs });
   await bootstrapWorkspace(accessControl, config, logger, hooks);
   const limits: Limiters = {
@@ -132,18 +134,6 @@ export async function startServer(
     logger,
   });
   const schema = await buildTouchlineSchema();
-  // On a projector thread the process managers run there; in process they run here.
-  const processManagers =
-    manager instanceof ProjectorThread
-      ? null
-      : createProcessManagers({
-          eventStore,
-          readStore,
-          executeCampaignCommand: (command) => services.campaigns.execute(command, {}),
-          batchSize: config.projectionBatchSize,
-          logger,
-        });
-  processManagers?.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -266,14 +256,24 @@ export async function startServer(
       await apollo.stop();
       clearTimeout(forceClose);
       if (tracking instanceof IngestionThread) await tracking.close();
-      await processManagers?.stop();
-      await manager.stop();
+      await projectors.stop();
       await eventStore.close();
       await readStore.close();
       logger.info('stopped');
     })());
 
-  return { url, port, services, manager, eventStore, readStore, changeFeed, accessControl, stop };
+  return {
+    url,
+    port,
+    services,
+    manager,
+    projectorThread: projectors.thread,
+    eventStore,
+    readStore,
+    changeFeed,
+    accessControl,
+    stop,
+  };
 }
 
 /**
@@ -302,11 +302,15 @@ function createTrackingIngestor(
 }
 
 /**
- * With both embedded stores the projections (and the process managers) run on a thread of
- * their own, so requests never wait behind projector batches; otherwise in process, where
- * projector batches give way to tracking requests in flight (IngestionPriority).
+ * Starts what this process's role runs of the projections and process managers:
+ * - `api`: none; a ProjectionManager that follows the projector workers through the read
+ *   store, for collections, positions, status and rebuild requests;
+ * - `all` with both embedded stores: a projector worker on a thread of its own (requests
+ *   never wait behind projector batches) and, here, the same follower;
+ * - `all` otherwise: a projector worker in process, whose manager answers for them here;
+ *   its batches give way to tracking requests in flight (IngestionPriority).
  */
-function createProjectors(
+async function startProjections(
   config: Config,
   {
     eventStore,
@@ -322,51 +326,85 @@ function createProjectors(
     hooks: ServerHooks;
   },
   yieldToIngestion: () => Promise<void>,
-): {
+): Promise<{
   projectors: Projectors;
+  thread: ProjectorThread | null;
+  stop: () => Promise<void>;
   tellAppended: () => void;
   priority: ConstructorParameters<typeof IngestionPriority>[1];
-} {
+}> {
+  const follower = () =>
+    new ProjectionManager({
+      eventStore,
+      readStore,
+      projections: projectionDeclarations,
+      changeFeed,
+      batchSize: config.projectionBatchSize,
+      logger,
+      leases: null,
+    });
+  if (config.role === 'api') {
+    const manager = follower();
+    await manager.start();
+    return {
+      projectors: manager,
+      thread: null,
+      stop: () => manager.stop(),
+      tellAppended: () => undefined,
+      priority: {},
+    };
+  }
   if (
     config.projectorThread &&
     config.eventStore.kind === 'sqlite' &&
     config.readStore.kind === 'embedded' &&
-    eventStore instanceof SqliteEventStore &&
-    readStore instanceof EmbeddedReadStore
+    eventStore instanceof SqliteEventStore
   ) {
+    const manager = follower();
+    await manager.start();
     const thread = new ProjectorThread({
-      projections: projectionDeclarations,
       eventStorePath: config.eventStore.path,
       readStorePath: config.readStore.path,
-      eventStore,
-      readStore,
-      changeFeed,
       batchSize: config.projectionBatchSize,
       logLevel: config.logLevel,
       logger,
       maxYieldMs: PROJECTOR_MAX_YIELD_MS,
+      leaseTtlMs: config.leaseTtlMs,
       onAppended: () => eventStore.appendedElsewhere(),
       onLost: () => hooks.onProjectionsLost?.(),
     });
+    await thread.start();
     // Commands handled on this thread append here: the projector thread hears of them at once.
     eventStore.onAppended(() => thread.appended());
     return {
-      projectors: thread,
+      projectors: manager,
+      thread,
+      stop: async () => {
+        await thread.stop();
+        await manager.stop();
+      },
       tellAppended: () => thread.appended(),
       // On its own thread a projector never delays a request, but it competes with the
       // ingestion thread for the cores: it gives way the same while requests are in flight.
       priority: { onBusyChange: (busy) => thread.ingestionBusy(busy) },
     };
   }
-  const manager = createProjectionManager({
+  const projector = await startProjector({
     eventStore,
     readStore,
     changeFeed,
     batchSize: config.projectionBatchSize,
     logger,
+    leaseTtlMs: config.leaseTtlMs,
     beforeBatch: yieldToIngestion,
   });
-  return { projectors: manager, tellAppended: () => undefined, priority: {} };
+  return {
+    projectors: projector.manager,
+    thread: null,
+    stop: () => projector.stop(),
+    tellAppended: () => undefined,
+    priority: {},
+  };
 }
 
 interface Limiters {

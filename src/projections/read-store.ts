@@ -87,6 +87,34 @@ export interface WriteBatch {
     readonly position: bigint;
     readonly after?: bigint;
   };
+  /**
+   * Refuses the batch with `FencedWriteError`, changing nothing, unless the lease is still
+   * held under this fencing token (checked in the same atomic write): a worker that lost its
+   * lease, and does not know it yet, cannot overwrite what the new holder wrote.
+   */
+  readonly fence?: { readonly lease: string; readonly token: number };
+  /**
+   * What the batch tells the processes that follow this store (`follow`), e.g. which
+   * projection committed up to which position. Plain JSON, stored with the batch, in commit
+   * order.
+   */
+  readonly notice?: StoreNotice;
+}
+
+/** A commit's message to the processes following the store: plain JSON. */
+export type StoreNotice = Record<string, unknown>;
+
+/**
+ * Who runs a named job (a projection, a process manager) until `expiresAt`. The token grows
+ * each time the lease changes hands; writes carry it as their fence.
+ */
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly expiresAt: Date;
+  /** What the holder last reported with a renewal (state, last error): plain JSON. */
+  readonly report: StoreNotice | null;
 }
 
 export interface ReadStore {
@@ -107,6 +135,34 @@ export interface ReadStore {
    */
   ensureIndexes(collection: string, indexes: readonly (readonly string[])[]): Promise<void>;
   listCollections(): Promise<string[]>;
+  /**
+   * Takes the lease for `holder` when it is free, expired or already its own, for `ttlMs`
+   * from now; null while another holder's lease runs. Taking it from another holder (or
+   * for the first time) gives a new, larger token; extending one's own keeps the token.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null>;
+  /**
+   * Extends the lease by `ttlMs` from now and stores `report`, if `holder` still holds it under
+   * `token` (expired but not taken by anyone counts as held); false when it was lost.
+   */
+  renewLease(
+    name: string,
+    holder: string,
+    token: number,
+    ttlMs: number,
+    report?: StoreNotice,
+  ): Promise<boolean>;
+  /** Lets the lease go at once (if still held under `token`), keeping its token. */
+  releaseLease(name: string, holder: string, token: number): Promise<void>;
+  /** Every lease ever taken, expired ones included. */
+  leases(): Promise<Lease[]>;
+  /**
+   * Calls `listener` with the notice of every batch committed through another connection
+   * (another process or thread) from now on, in commit order. A store that caches documents
+   * refreshes its copies of what the batch changed before the listener hears of it. Returns
+   * the function that stops following.
+   */
+  follow(listener: (notice: StoreNotice) => void): () => void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -121,5 +177,16 @@ export class StaleCheckpointError extends Error {
       `checkpoint ${checkpointName} is at ${stored.toString()}; refusing a batch that ends at ${attempted.toString()}`,
     );
     this.name = 'StaleCheckpointError';
+  }
+}
+
+/** A write fenced by a lease that has since changed hands (see `WriteBatch.fence`). */
+export class FencedWriteError extends Error {
+  constructor(
+    readonly lease: string,
+    readonly token: number,
+  ) {
+    super(`lease ${lease} is no longer held under token ${token}; refusing the write`);
+    this.name = 'FencedWriteError';
   }
 }

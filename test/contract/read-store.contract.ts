@@ -9,11 +9,13 @@
  * $addToSet), the tests sort before comparing.
  */
 import {
+  FencedWriteError,
   StaleCheckpointError,
   type Document,
   type Filter,
   type FindOptions,
   type ReadStore,
+  type StoreNotice,
   type UpdateOperators,
   type WriteOperation,
 } from '../../src/projections/read-store';
@@ -22,19 +24,32 @@ export interface ReadStoreUnderTest {
   readonly store: ReadStore;
   /** Called once after the suite; closes the store when given, else the suite closes it. */
   readonly cleanup?: () => Promise<void>;
+  /**
+   * Opens another store over the same data, as another process would; the `follow` tests
+   * need it and close what it opened. Absent when no other connection can reach the data
+   * (SQLite in memory): say so with `{ siblings: false }`, which skips those tests.
+   */
+  readonly openSibling?: () => Promise<ReadStore>;
+}
+
+export interface ReadStoreContractOptions {
+  /** False when the factory cannot open a second store over the same data. Default true. */
+  readonly siblings?: boolean;
 }
 
 export function describeReadStoreContract(
   adapterName: string,
   factory: () => Promise<ReadStoreUnderTest>,
+  options: ReadStoreContractOptions = {},
 ): void {
   describe(`read store contract: ${adapterName}`, () => {
     let store: ReadStore;
     let cleanup: (() => Promise<void>) | undefined;
+    let openSibling: (() => Promise<ReadStore>) | undefined;
     const unique = uniqueNames();
 
     beforeAll(async () => {
-      ({ store, cleanup } = await factory());
+      ({ store, cleanup, openSibling } = await factory());
     });
 
     afterAll(async () => {
@@ -943,7 +958,261 @@ export function describeReadStoreContract(
         expect(await store.ping()).toBe(true);
       });
     });
+
+    describe('leases and fencing', () => {
+      const running = 60_000;
+
+      it('gives a free lease to the first holder, to no one else while it runs, and lets the holder extend it under the same token', async () => {
+        const name = unique('lease');
+
+        const first = await store.acquireLease(name, 'worker-a', running);
+        const other = await store.acquireLease(name, 'worker-b', running);
+        const again = await store.acquireLease(name, 'worker-a', running);
+
+        expect(first).toEqual({
+          name,
+          holder: 'worker-a',
+          token: expect.any(Number),
+          expiresAt: expect.any(Date),
+          report: null,
+        });
+        expect(first?.token).toBeGreaterThanOrEqual(1);
+        expect(other).toBeNull();
+        expect(again?.token).toBe(first?.token);
+        expect(again?.expiresAt.getTime()).toBeGreaterThanOrEqual(first?.expiresAt.getTime() ?? 0);
+      });
+
+      it('hands an expired lease to another holder under a larger token, after which the old holder cannot renew it', async () => {
+        const name = unique('lease');
+        const first = await store.acquireLease(name, 'worker-a', 50);
+
+        const taken = await eventually(
+          () => store.acquireLease(name, 'worker-b', running),
+          'worker-b takes the expired lease',
+        );
+
+        expect(taken.holder).toBe('worker-b');
+        expect(taken.token).toBeGreaterThan(first?.token ?? Infinity);
+        expect(await store.renewLease(name, 'worker-a', first?.token ?? 0, running)).toBe(false);
+        expect(await store.acquireLease(name, 'worker-a', running)).toBeNull();
+      });
+
+      it('lets another holder take a released lease at once, under a larger token', async () => {
+        const name = unique('lease');
+        const first = await store.acquireLease(name, 'worker-a', running);
+
+        await store.releaseLease(name, 'worker-a', first?.token ?? 0);
+        const taken = await store.acquireLease(name, 'worker-b', running);
+
+        expect(taken?.holder).toBe('worker-b');
+        expect(taken?.token).toBeGreaterThan(first?.token ?? Infinity);
+      });
+
+      it('commits a batch fenced with the current token, and refuses one fenced with an old token, changing nothing', async () => {
+        const name = unique('lease');
+        const collection = unique('fenced');
+        const checkpoint = unique('projection');
+        const first = await store.acquireLease(name, 'worker-a', running);
+        const oldToken = first?.token ?? 0;
+        await store.commit({
+          operations: [replaceOne(collection, { _id: 'a', n: 1 })],
+          checkpoint: { name: checkpoint, position: 1n },
+          fence: { lease: name, token: oldToken },
+        });
+        await store.releaseLease(name, 'worker-a', oldToken);
+        const taken = await store.acquireLease(name, 'worker-b', running);
+
+        const fenced = store.commit({
+          operations: [
+            { kind: 'updateOne', collection, filter: { _id: 'a' }, update: { $inc: { n: 1 } } },
+          ],
+          checkpoint: { name: checkpoint, position: 2n, after: 1n },
+          fence: { lease: name, token: oldToken },
+          notice: { from: 'worker-a' },
+        });
+
+        await expect(fenced).rejects.toBeInstanceOf(FencedWriteError);
+        await expect(fenced).rejects.toMatchObject({ lease: name, token: oldToken });
+        expect(await everything(collection)).toEqual([{ _id: 'a', n: 1 }]);
+        expect((await store.getCheckpoint(checkpoint))?.position).toBe(1n);
+
+        await store.commit({
+          operations: [
+            { kind: 'updateOne', collection, filter: { _id: 'a' }, update: { $inc: { n: 10 } } },
+          ],
+          checkpoint: { name: checkpoint, position: 2n, after: 1n },
+          fence: { lease: name, token: taken?.token ?? 0 },
+        });
+        expect(await everything(collection)).toEqual([{ _id: 'a', n: 11 }]);
+        expect((await store.getCheckpoint(checkpoint))?.position).toBe(2n);
+      });
+
+      it('refuses a batch fenced by a lease never taken', async () => {
+        const collection = unique('fenced');
+        const fenced = store.commit({
+          operations: [replaceOne(collection, { _id: 'a' })],
+          fence: { lease: unique('lease'), token: 1 },
+        });
+        await expect(fenced).rejects.toBeInstanceOf(FencedWriteError);
+        expect(await everything(collection)).toEqual([]);
+      });
+
+      it('lists every lease with what its holder last reported', async () => {
+        const name = unique('lease');
+        const first = await store.acquireLease(name, 'worker-a', running);
+        const report = { state: 'running', position: '42', lastError: null };
+
+        expect(await store.renewLease(name, 'worker-a', first?.token ?? 0, running, report)).toBe(
+          true,
+        );
+
+        const listed = (await store.leases()).find((lease) => lease.name === name);
+        expect(listed).toEqual({
+          name,
+          holder: 'worker-a',
+          token: first?.token,
+          expiresAt: expect.any(Date),
+          report,
+        });
+        expect(listed?.expiresAt.getTime()).toBeGreaterThanOrEqual(
+          first?.expiresAt.getTime() ?? Infinity,
+        );
+      });
+    });
+
+    (options.siblings === false ? describe.skip : describe)('follow', () => {
+      let sibling: ReadStore;
+
+      beforeAll(async () => {
+        if (openSibling === undefined)
+          throw new Error(`${adapterName}: the factory gives no openSibling`);
+        sibling = await openSibling();
+      });
+
+      afterAll(async () => {
+        await sibling?.close();
+      });
+
+      /**
+       * Follows `follower` until stopped, keeping what it hears of this test's notices (tagged
+       * with `tag`) and passing each to `onHeard`. A store may start listening a moment after
+       * `follow` returns (MongoDB opens a change stream), so `writer` commits probes until one
+       * is heard; probes are not kept.
+       */
+      async function listen(
+        follower: ReadStore,
+        writer: ReadStore,
+        tag: string,
+        onHeard: (notice: StoreNotice) => void = () => {},
+      ) {
+        const heard: StoreNotice[] = [];
+        let probesHeard = 0;
+        const stop = follower.follow((notice) => {
+          if (notice.tag !== tag) return;
+          if (notice.probe === true) {
+            probesHeard += 1;
+          } else {
+            heard.push(notice);
+            onHeard(notice);
+          }
+        });
+        await eventually(async () => {
+          if (probesHeard > 0) return true;
+          await writer.commit({ operations: [], notice: { tag, probe: true } });
+          return null;
+        }, 'the follower hears a probe');
+        return { heard, stop };
+      }
+
+      it("delivers another connection's notices in commit order", async () => {
+        const tag = unique('notices');
+        const collection = unique('followed');
+        const follower = await listen(sibling, store, tag);
+
+        for (let n = 1; n <= 5; n += 1) {
+          await store.commit({
+            // Every other batch carries only its notice.
+            operations: n % 2 === 0 ? [] : [replaceOne(collection, { _id: `d${n}` })],
+            notice: { tag, n },
+          });
+        }
+
+        await eventually(() => follower.heard.length >= 5 || null, 'five notices arrive');
+        follower.stop();
+        expect(follower.heard).toEqual([1, 2, 3, 4, 5].map((n) => ({ tag, n })));
+      });
+
+      it('does not deliver a store its own notices', async () => {
+        const tag = unique('notices');
+        const follower = await listen(store, sibling, tag);
+
+        await store.commit({ operations: [], notice: { tag, from: 'self' } });
+        await sibling.commit({ operations: [], notice: { tag, from: 'sibling' } });
+
+        // In commit order, a notice of its own would have come before the sibling's.
+        await eventually(() => follower.heard.length > 0 || null, "the sibling's notice arrives");
+        follower.stop();
+        expect(follower.heard).toEqual([{ tag, from: 'sibling' }]);
+      });
+
+      it('delivers nothing more once stopped', async () => {
+        const tag = unique('notices');
+        const stopped = await listen(sibling, store, tag);
+        const control = await listen(sibling, store, tag);
+
+        stopped.stop();
+        await store.commit({ operations: [], notice: { tag, n: 1 } });
+
+        await eventually(() => control.heard.length > 0 || null, 'the control hears the notice');
+        control.stop();
+        expect(control.heard).toEqual([{ tag, n: 1 }]);
+        expect(stopped.heard).toEqual([]);
+      });
+
+      it('lets a follower read what a batch wrote as soon as it hears the batch', async () => {
+        const tag = unique('notices');
+        const collection = unique('followed');
+        await store.commit({ operations: [replaceOne(collection, { _id: 'a', n: 1 })] });
+        // The sibling reads the document first, so a store that caches it holds the old copy.
+        expect(await sibling.collection(collection).findOne({ _id: 'a' })).toEqual({
+          _id: 'a',
+          n: 1,
+        });
+        const readsOnHearing: Promise<Document | null>[] = [];
+        const follower = await listen(sibling, store, tag, () => {
+          readsOnHearing.push(sibling.collection(collection).findOne({ _id: 'a' }));
+        });
+
+        await store.commit({
+          operations: [
+            { kind: 'updateOne', collection, filter: { _id: 'a' }, update: { $inc: { n: 1 } } },
+          ],
+          notice: { tag, updated: 'a' },
+        });
+
+        await eventually(() => readsOnHearing.length > 0 || null, 'the follower hears the batch');
+        follower.stop();
+        expect(await readsOnHearing[0]).toEqual({ _id: 'a', n: 2 });
+      });
+    });
   });
+}
+
+/**
+ * Polls `attempt` every 10 ms until it answers something other than null, for at most five
+ * seconds: for what a store does in its own time (a lease running out, a notice arriving).
+ */
+async function eventually<T>(
+  attempt: () => T | null | Promise<T | null>,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const answer = await attempt();
+    if (answer !== null) return answer;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function replaceOne(collection: string, document: Document): WriteOperation {

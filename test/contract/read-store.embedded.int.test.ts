@@ -23,19 +23,23 @@ function temporaryDirectory(): { path: string; remove: () => void } {
 
 describeReadStoreContract('embedded (SQLite file)', async () => {
   const directory = temporaryDirectory();
-  const store = EmbeddedReadStore.open({ path: join(directory.path, 'read.db') });
+  const path = join(directory.path, 'read.db');
+  const store = EmbeddedReadStore.open({ path });
   return {
     store,
     cleanup: async () => {
       await store.close();
       directory.remove();
     },
+    openSibling: async () => EmbeddedReadStore.open({ path }),
   };
 });
 
-describeReadStoreContract('embedded (in memory)', async () => ({
-  store: EmbeddedReadStore.open({ path: ':memory:' }),
-}));
+describeReadStoreContract(
+  'embedded (in memory)',
+  async () => ({ store: EmbeddedReadStore.open({ path: ':memory:' }) }),
+  { siblings: false },
+);
 
 describe('embedded read store, beyond the contract', () => {
   let directory: ReturnType<typeof temporaryDirectory>;

@@ -35,8 +35,14 @@ if (mongoUrl === undefined || mongoUrl === '') {
   });
 
   describeReadStoreContract('MongoDB', async () => {
-    const store = await MongoReadStore.connect({ url, database, collectionPrefix: nextPrefix() });
-    return { store, cleanup: () => store.close() };
+    const collectionPrefix = nextPrefix();
+    const store = await MongoReadStore.connect({ url, database, collectionPrefix });
+    return {
+      store,
+      cleanup: () => store.close(),
+      // A client of its own, as another process would have.
+      openSibling: () => MongoReadStore.connect({ url, database, collectionPrefix }),
+    };
   });
 
   describe('MongoDB read store, beyond the contract', () => {

@@ -25,7 +25,7 @@ describe('a projector thread that dies', () => {
     });
     try {
       // As if it crashed: the thread ends without having been asked to close.
-      const { worker } = server.manager as unknown as { worker: Worker };
+      const { worker } = server.projectorThread as unknown as { worker: Worker };
       await worker.terminate();
       await reported;
     } finally {

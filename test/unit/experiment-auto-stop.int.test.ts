@@ -23,6 +23,7 @@ import { ChangeFeed } from '../../src/infra/projections/change-feed';
 import type { ProjectionManager } from '../../src/infra/projections/projection-manager';
 import { createProcessManagers } from '../../src/infra/process-managers/process-managers';
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
+import { LeaseKeeper } from '../../src/infra/shared/lease-keeper';
 import { random } from '../support/traffic';
 
 const workspaceId = 'w';
@@ -34,6 +35,7 @@ let dir: string;
 let eventStore: SqliteEventStore;
 let readStore: EmbeddedReadStore;
 let manager: ProjectionManager;
+let leases: LeaseKeeper;
 let commands: CommandHandler;
 let sequence = 0;
 
@@ -126,12 +128,15 @@ beforeEach(async () => {
   eventStore = SqliteEventStore.open({ path: path.join(dir, 'events.sqlite') });
   readStore = EmbeddedReadStore.open({ path: path.join(dir, 'read.sqlite') });
   commands = new CommandHandler(eventStore);
+  // One worker runs the projections and the process managers, as in a projector process.
+  leases = new LeaseKeeper({ readStore, logger });
   manager = createProjectionManager({
     eventStore,
     readStore,
     changeFeed: new ChangeFeed(),
     batchSize: 200,
     logger,
+    leases,
   });
   await campaign({
     type: 'CreateCampaign',
@@ -166,6 +171,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await leases.stop();
   await manager.stop();
   await eventStore.close();
   await readStore.close();
@@ -185,10 +191,12 @@ it('stops an experiment with a clear winner once, then applies the winner to the
       ),
     batchSize: 200,
     logger,
+    leases,
   });
   await manager.start();
-  processManagers.start();
-  try {
+  await processManagers.start();
+  await leases.start();
+  {
     await until(async () => (await state()).status === 'Stopped');
     const stopped = await state();
     expect(stopped).toMatchObject({
@@ -208,14 +216,13 @@ it('stops an experiment with a clear winner once, then applies the winner to the
       );
       return JSON.stringify(spring).includes('"CTA:checkout":{"color":"green"}');
     });
-  } finally {
-    await processManagers.stop();
   }
 });
 
 it('keeps running while the interval still includes 0', async () => {
   await traffic(600, [0.1, 0.1]);
   await manager.start();
+  await leases.start();
   await manager.waitForPosition(await eventStore.headPosition(), 10_000);
   expect((await state()).status).toBe('Running');
 });

@@ -181,6 +181,11 @@ function failingFirstCommit(store: ReadStore): ReadStore & { failedCommits: numb
     ensureIndexes: (name: string, indexes: readonly (readonly string[])[]) =>
       store.ensureIndexes(name, indexes),
     listCollections: () => store.listCollections(),
+    acquireLease: (...args: Parameters<ReadStore['acquireLease']>) => store.acquireLease(...args),
+    renewLease: (...args: Parameters<ReadStore['renewLease']>) => store.renewLease(...args),
+    releaseLease: (...args: Parameters<ReadStore['releaseLease']>) => store.releaseLease(...args),
+    leases: () => store.leases(),
+    follow: (...args: Parameters<ReadStore['follow']>) => store.follow(...args),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -494,11 +494,17 @@ describe('ProjectionManager', () => {
           ['thing-b', 2],
         ]),
       );
+      // (with the rebuild in progress, for a worker that takes the projection over)
       expect(await registry('counter')).toEqual({
         _id: 'counter',
         version: 1,
         generation: 1,
         collections: ['counts'],
+        rebuilding: {
+          generation: 2,
+          target: last.position.toString(),
+          startedAt: expect.any(Number),
+        },
       });
       expect(await statusOf(second, 'counter')).toMatchObject({
         version: 1,
@@ -600,6 +606,8 @@ describe('ProjectionManager', () => {
         lagMs: 0,
         lastError: null,
         rebuild: null,
+        // the worker holding its lease: this manager's own keeper
+        worker: expect.stringContaining(`:${process.pid}:`),
       });
       // and the broken one is retrying, has applied nothing, and lags by its oldest event's age
       expect(statuses.find((status) => status.name === 'broken')).toMatchObject({

@@ -49,7 +49,10 @@ export class ProjectionStatus {
   @Field(() => Int)
   generation!: number;
 
-  @Field({ description: 'running, retrying, stopped, or outdated (a rebuild is catching up).' })
+  @Field({
+    description:
+      'running, retrying, stopped, outdated (a rebuild is catching up), or unassigned (no projector worker runs it).',
+  })
   state!: string;
 
   @Field({ description: 'Position of the last event applied ("-1" before the first).' })
@@ -66,6 +69,12 @@ export class ProjectionStatus {
 
   @Field(() => RebuildProgress, { nullable: true })
   rebuild!: RebuildProgress | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The projector worker that runs it (holds its lease); null while none does.',
+  })
+  worker!: string | null;
 
   static from(view: ProjectionStatusView): ProjectionStatus {
     return Object.assign(new ProjectionStatus(), {

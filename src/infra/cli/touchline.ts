@@ -1,9 +1,9 @@
 /** The `touchline` command line. */
 import 'reflect-metadata';
 import fs from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { buildTouchlineSchema, printTouchlineSchema } from '../../graphql/schema';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type ServerRole, serverRoles } from '../config';
 import { serveUntilSignalled } from '../serve';
 import { EXIT_USAGE, processContext, type CliContext } from './cli-context';
 import { runExport } from './commands/export';
@@ -36,8 +36,16 @@ function repeated(value: string, previous: readonly string[] = []): string[] {
 
 program
   .command('serve')
-  .description('serve the GraphQL API and run the projections')
-  .action(() => serveUntilSignalled());
+  .description('serve the GraphQL API and run the projections (or one of the two: --role)')
+  .addOption(
+    new Option(
+      '--role <role>',
+      'all: API and projections in one process; api: the API only, following the projector workers; projector: a projector worker only (default: TOUCHLINE_ROLE, else all)',
+    ).choices(serverRoles),
+  )
+  .action((options: { role?: ServerRole }) =>
+    serveUntilSignalled(options.role ? { role: options.role } : {}),
+  );
 
 program
   .command('init')

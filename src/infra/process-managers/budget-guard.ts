@@ -4,7 +4,7 @@
  * campaign command path (the command handler, with its idempotency by command id).
  */
 import type { CampaignCommand } from '../../domain/campaign';
-import type { ReadStore } from '../../projections/read-store';
+import type { ReadStore, WriteBatch } from '../../projections/read-store';
 import {
   budgetGuard,
   type BudgetGuardCommand,
@@ -28,6 +28,7 @@ export interface BudgetGuardDependencies {
   readonly onCommitted?: (batch: CommittedReaction<BudgetGuardCommand>) => void;
   readonly clock?: () => Date;
   readonly retryDelayMs?: number;
+  readonly fence?: () => WriteBatch['fence'];
 }
 
 export type BudgetGuardRunner = ProcessManagerRunner<BudgetWatch, BudgetGuardCommand>;
@@ -54,5 +55,6 @@ export function createBudgetGuardRunner(deps: BudgetGuardDependencies): BudgetGu
     },
     ...(deps.clock && { clock: deps.clock }),
     ...(deps.retryDelayMs !== undefined && { retryDelayMs: deps.retryDelayMs }),
+    ...(deps.fence && { fence: deps.fence }),
   });
 }

@@ -12,7 +12,7 @@
  */
 import type { CommandMetadata, RecordedEvent } from '../../domain/shared/events';
 import { DomainError } from '../../domain/shared/errors';
-import type { Document, ReadStore, WriteOperation } from '../../projections/read-store';
+import type { Document, ReadStore, WriteBatch, WriteOperation } from '../../projections/read-store';
 import type { EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import { CheckpointedLoop, type LoopState } from '../shared/checkpointed-loop';
@@ -79,6 +79,8 @@ export interface ProcessManagerRunnerOptions<State, Command> {
   readonly clock?: () => Date;
   /** First delay before retrying a failed batch; doubles per failure up to 30 s. */
   readonly retryDelayMs?: number;
+  /** The lease fence its commits carry, when it runs under a lease. */
+  readonly fence?: () => WriteBatch['fence'];
 }
 
 interface StateDocument<State> extends Document {
@@ -170,6 +172,7 @@ export class ProcessManagerRunner<State, Command> {
     await readStore.commit({
       operations: this.writes(reaction.state),
       checkpoint: { name: this.name, position, after },
+      fence: this.options.fence?.(),
     });
     this.loop.committed(position);
     this.eventsProcessed += events.length;

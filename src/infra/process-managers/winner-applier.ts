@@ -4,7 +4,7 @@
  * campaign command path.
  */
 import type { CampaignCommand } from '../../domain/campaign';
-import type { ReadStore } from '../../projections/read-store';
+import type { ReadStore, WriteBatch } from '../../projections/read-store';
 import {
   winnerApplier,
   type AppliedWinner,
@@ -20,6 +20,7 @@ export function createWinnerApplierRunner(deps: {
   readonly executeCampaignCommand: (command: CampaignCommand) => Promise<unknown>;
   readonly batchSize: number;
   readonly logger: Logger;
+  readonly fence?: () => WriteBatch['fence'];
 }): ProcessManagerRunner<AppliedWinner, WinnerApplierCommand> {
   return new ProcessManagerRunner({
     processManager: winnerApplier,
@@ -27,6 +28,7 @@ export function createWinnerApplierRunner(deps: {
     readStore: deps.readStore,
     batchSize: deps.batchSize,
     logger: deps.logger,
+    ...(deps.fence && { fence: deps.fence }),
     execute: (command, metadata) => deps.executeCampaignCommand({ ...command, metadata }),
     onCommitted: (batch) => {
       for (const { command } of batch.executed) {

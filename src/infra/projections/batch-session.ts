@@ -9,6 +9,7 @@ import type {
   Filter,
   ReadStore,
   UpdateOperators,
+  WriteBatch,
   WriteOperation,
 } from '../../projections/read-store';
 
@@ -150,15 +151,21 @@ export async function projectBatch(
   events: readonly RecordedEvent[],
   checkpoint: { readonly name: string; readonly after: bigint },
   physical: (logical: string) => string,
+  seal?: (
+    position: bigint,
+    changes: readonly DocumentChange[],
+  ) => Pick<WriteBatch, 'fence' | 'notice'>,
 ): Promise<{ position: bigint; changes: DocumentChange[] }> {
   const session = new BatchSession(readStore, physical);
   await projection.project(events, session);
   const position = events[events.length - 1].position;
+  const changes = session.changed();
   await readStore.commit({
     operations: session.operations(),
     // The session's operations carry fresh copies of its documents.
     documentsHandedOver: true,
     checkpoint: { name: checkpoint.name, position, after: checkpoint.after },
+    ...seal?.(position, changes),
   });
-  return { position, changes: session.changed() };
+  return { position, changes };
 }

@@ -110,30 +110,44 @@ export function createProjectionManager(
     ...options,
     projections: projectionsReading(readStore, (logical) => manager.collection(logical)),
     watchers: [
-      (running) => watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
-      (running) => watchAttributionSettings({ manager: running, readStore, changeFeed, logger }),
-      (running) =>
-        watchSegmentClock({
-          manager: running,
-          readStore,
-          eventStore,
-          changeFeed,
-          logger,
-          ...(options.now && { now: options.now }),
-        }),
-      (running) =>
-        watchAutoStop({
-          manager: running,
-          readStore,
-          changeFeed,
-          logger,
-          execute: (command) =>
-            commands.handle(
-              experimentDecider,
-              experimentStreamId(command.metadata.workspaceId, command.data.experimentId),
-              command,
-            ),
-        }),
+      {
+        projection: funnelResultsProjectionName,
+        watch: (running) =>
+          watchFunnelDefinitions({ manager: running, readStore, changeFeed, logger }),
+      },
+      {
+        projection: attributionProjectionName,
+        watch: (running) =>
+          watchAttributionSettings({ manager: running, readStore, changeFeed, logger }),
+      },
+      {
+        projection: segmentsProjection.name,
+        watch: (running) =>
+          watchSegmentClock({
+            manager: running,
+            readStore,
+            eventStore,
+            changeFeed,
+            logger,
+            ...(options.now && { now: options.now }),
+          }),
+      },
+      {
+        projection: experimentsProjection.name,
+        watch: (running) =>
+          watchAutoStop({
+            manager: running,
+            readStore,
+            changeFeed,
+            logger,
+            execute: (command) =>
+              commands.handle(
+                experimentDecider,
+                experimentStreamId(command.metadata.workspaceId, command.data.experimentId),
+                command,
+              ),
+          }),
+      },
     ],
   });
   return manager;

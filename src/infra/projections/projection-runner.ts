@@ -5,7 +5,7 @@
  */
 import type { RecordedEvent } from '../../domain/shared/events';
 import type { DocumentChange, Projection, ReadDocument } from '../../projections/projection';
-import type { Document, ReadStore } from '../../projections/read-store';
+import type { Document, ReadStore, WriteBatch } from '../../projections/read-store';
 import type { EventFilter, EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import { CheckpointedLoop, type LoopState } from '../shared/checkpointed-loop';
@@ -30,6 +30,8 @@ export interface RunnerOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly onCommitted: (batch: CommittedBatch) => void;
+  /** The fence and the notice a batch is committed with, given what it will have done. */
+  readonly seal?: (batch: CommittedBatch) => Pick<WriteBatch, 'fence' | 'notice'>;
   /** Awaited before each batch: lets more urgent work (ingestion) go first. */
   readonly beforeBatch?: () => Promise<void>;
 }
@@ -91,6 +93,14 @@ export class ProjectionRunner {
       events,
       { name: this.name, after },
       this.options.physical,
+      this.options.seal &&
+        ((position, changes) =>
+          this.options.seal?.({
+            projection: projection.name,
+            position,
+            events: events.length,
+            changes,
+          }) ?? {}),
     );
     this.loop.committed(position);
     this.eventsProcessed += events.length;

@@ -1,22 +1,17 @@
 /**
- * Entry point of the projector thread: runs every projection and the process managers on its
- * own connections to the SQLite log and the embedded read-model file, so the API thread
- * only answers requests. It reports each committed batch, with a snapshot of generations
- * and positions, to the API thread, which forgets the documents it changed and tells its
- * live subscribers. See projector-thread.ts.
+ * Entry point of the projector thread: a projector worker (projector.ts) on its own
+ * connections to the SQLite log and the embedded read-model file, so the API thread only
+ * answers requests. The API thread follows what it commits through the read store, as any
+ * other process would (see projector-thread.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { campaignDecider, campaignStreamId } from '../../domain/campaign';
-import { CommandHandler } from '../commands/command-handler';
 import type { LogLevel } from '../config';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createLogger } from '../logger';
-import { createProcessManagers } from '../process-managers/process-managers';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
 import { IngestionPriority } from '../shared/ingestion-priority';
-import { createProjectionManager } from './catalog';
 import { ChangeFeed } from './change-feed';
-import { UnknownProjectionError } from './projection-manager';
+import { type RunningProjector, startProjector } from './projector';
 import type { FromProjector, ToProjector } from './projector-thread';
 
 interface ProjectorWorkerData {
@@ -25,6 +20,7 @@ interface ProjectorWorkerData {
   readonly batchSize: number;
   readonly logLevel: LogLevel;
   readonly maxYieldMs: number;
+  readonly leaseTtlMs: number;
 }
 
 const port = parentPort;
@@ -33,32 +29,11 @@ const options = workerData as ProjectorWorkerData;
 const logger = createLogger(options.logLevel).child({ thread: 'projector' });
 const eventStore = SqliteEventStore.open({ path: options.eventStorePath });
 const readStore = EmbeddedReadStore.open({ path: options.readStorePath });
-const changeFeed = new ChangeFeed();
 // Mirrors the API thread's view of tracking ingestion: projector batches give way while it is busy.
 const priority = new IngestionPriority(options.maxYieldMs);
 let ingestionDone: (() => void) | null = null;
-const manager = createProjectionManager({
-  eventStore,
-  readStore,
-  changeFeed,
-  batchSize: options.batchSize,
-  logger,
-  beforeBatch: () => priority.yieldToIngestion(),
-});
-const commands = new CommandHandler(eventStore);
-const processManagers = createProcessManagers({
-  eventStore,
-  readStore,
-  executeCampaignCommand: async (command) => {
-    const streamId = campaignStreamId(command.metadata.workspaceId, command.data.campaignId);
-    const result = await commands.handle(campaignDecider, streamId, command);
-    return { revision: result.revision, position: result.position, replayed: result.replayed };
-  },
-  batchSize: options.batchSize,
-  logger,
-});
+let projector: RunningProjector | null = null;
 const send = (message: FromProjector) => port.postMessage(message);
-changeFeed.listen((batch) => send({ type: 'committed', batch, snapshot: manager.snapshot() }));
 // The process managers' commands append here: the API thread hears of them at once.
 eventStore.onAppended(() => send({ type: 'appended' }));
 
@@ -74,22 +49,24 @@ port.on('message', (message: ToProjector) => {
         ingestionDone = null;
       }
       return;
-    case 'status':
-      void answer(message.id, () => manager.status());
-      return;
-    case 'rebuild':
-      void answer(message.id, () => manager.rebuild(message.name));
-      return;
     case 'close':
       void close();
       return;
   }
 });
 
-void manager.start().then(
-  () => {
-    processManagers.start();
-    send({ type: 'ready', snapshot: manager.snapshot() });
+void startProjector({
+  eventStore,
+  readStore,
+  changeFeed: new ChangeFeed(),
+  batchSize: options.batchSize,
+  logger,
+  leaseTtlMs: options.leaseTtlMs,
+  beforeBatch: () => priority.yieldToIngestion(),
+}).then(
+  (running) => {
+    projector = running;
+    send({ type: 'ready' });
   },
   (error: unknown) => {
     logger.fatal({ err: error }, 'projector thread failed to start');
@@ -97,25 +74,8 @@ void manager.start().then(
   },
 );
 
-async function answer(id: number, work: () => Promise<unknown>): Promise<void> {
-  try {
-    send({ type: 'reply', id, ok: true, value: await work() });
-  } catch (error) {
-    send({
-      type: 'reply',
-      id,
-      ok: false,
-      error: {
-        unknownProjection: error instanceof UnknownProjectionError,
-        message: error instanceof Error ? error.message : String(error),
-      },
-    });
-  }
-}
-
 async function close(): Promise<void> {
-  await processManagers.stop();
-  await manager.stop();
+  await projector?.stop();
   await eventStore.close();
   await readStore.close();
   port?.close();

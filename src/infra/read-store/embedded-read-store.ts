@@ -11,7 +11,16 @@
  *   pins `_id` looks the documents up instead of scanning. A batch is applied to copies first
  *   and reaches the cache only after its transaction has committed, so a failed commit
  *   leaves disk and cache as they were.
- * - One process owns the file: another process writing to it would not be seen by the cache.
+ * - Several connections may share the file (threads, processes): each commit also appends a
+ *   row to `commit_log` — which documents it touched, and the batch's notice — in the same
+ *   transaction. Before every read and commit a store checks `PRAGMA data_version` (one
+ *   cheap call) and, when another connection has committed, refreshes its cached copies of
+ *   what those commits touched, so it never answers from a copy older than the file. Its
+ *   followers (`follow`) then hear the notices, in commit order; a timer every
+ *   `followIntervalMs` looks while nobody reads. The log keeps five minutes; a store that
+ *   fell further behind drops its whole cache.
+ * - Leases (`leases`) say which worker runs which job; a batch fenced by a lease commits
+ *   only while the lease's token is unchanged, checked under the write lock.
  *
  * Values are JSON. A `Date` would come back as a string and a `bigint` cannot be written
  * at all, so both are refused with `UnsupportedValueError` instead of being silently
@@ -38,14 +47,17 @@ import * as queryOperators from 'mingo/operators/query';
 import { Query as FilterQuery } from 'mingo/query';
 import { compare, isEqual } from 'mingo/util';
 import {
+  FencedWriteError,
   StaleCheckpointError,
   type Checkpoint,
+  type Lease,
   type Document,
   type Filter,
   type FindOptions,
   type PipelineStage,
   type ReadCollection,
   type ReadStore,
+  type StoreNotice,
   type UpdateOperators,
   type WriteBatch,
   type WriteOperation,
@@ -54,9 +66,17 @@ import {
 export interface EmbeddedReadStoreOptions {
   /** Path of the SQLite file (created with its folder when missing), or `':memory:'`. */
   readonly path: string;
-  /** Clock for `Checkpoint.updatedAt`; the system clock unless a test fixes it. */
+  /** Clock for `Checkpoint.updatedAt` and leases; the system clock unless a test fixes it. */
   readonly clock?: () => Date;
+  /** How often a store with followers looks for other connections' commits while idle. */
+  readonly followIntervalMs?: number;
 }
+
+/** How long the commit log keeps a commit for followers that fell behind. */
+const COMMIT_LOG_KEEP_MS = 5 * 60_000;
+/** A writer prunes the commit log once every this many of its commits. */
+const COMMIT_LOG_PRUNE_EVERY = 256;
+const DEFAULT_FOLLOW_INTERVAL_MS = 5;
 
 /** A value that JSON cannot keep without changing its meaning (a Date, a bigint, ...). */
 export class UnsupportedValueError extends Error {
@@ -81,12 +101,24 @@ export class EmbeddedReadStore implements ReadStore {
   /** Loaded collections only; a collection missing here is read from disk on first use. */
   private readonly cache = new Map<string, Map<string, Document>>();
   private closed = false;
+  /** Names this connection's rows in the commit log, so it skips its own commits. */
+  private readonly writerId = randomUUID();
+  /** The last commit-log row this store has taken into account. */
+  private followedSeq: number;
+  private dataVersion: number;
+  private commits = 0;
+  private readonly followers = new Set<(notice: StoreNotice) => void>();
+  private followTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly sql: Statements,
     private readonly clock: () => Date,
-  ) {}
+    private readonly followIntervalMs: number,
+  ) {
+    this.followedSeq = sql.lastCommitSeq.get() ?? 0;
+    this.dataVersion = sql.dataVersion.get() as number;
+  }
 
   static open(options: EmbeddedReadStoreOptions): EmbeddedReadStore {
     const inMemory = options.path === ':memory:';
@@ -101,7 +133,12 @@ export class EmbeddedReadStore implements ReadStore {
     // instead of many times, and syncs a tenth as often: commits take half the time.
     db.pragma('wal_autocheckpoint = 10000');
     db.exec(SCHEMA);
-    return new EmbeddedReadStore(db, prepareStatements(db), options.clock ?? (() => new Date()));
+    return new EmbeddedReadStore(
+      db,
+      prepareStatements(db),
+      options.clock ?? (() => new Date()),
+      options.followIntervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS,
+    );
   }
 
   collection<T extends Document = Document>(name: string): ReadCollection<T> {
@@ -117,12 +154,74 @@ export class EmbeddedReadStore implements ReadStore {
 
   async commit(batch: WriteBatch): Promise<void> {
     this.assertOpen();
-    // Everything below is synchronous, so no other commit can slip in between the
-    // checkpoint guard, the transaction and the cache update.
-    if (batch.checkpoint) this.assertCheckpointAhead(batch.checkpoint);
-    const staged = this.stage(batch.operations, batch.documentsHandedOver ?? false);
-    this.persist(staged, batch.checkpoint);
+    // Everything below is synchronous and runs under the file's write lock (BEGIN
+    // IMMEDIATE), so no other commit, in this process or another, can slip in between
+    // catching up, the guards, the writes and the cache update.
+    let staged = new Map<string, StagedCollection>();
+    const notices = this.transaction(() => {
+      const heard = this.catchUp();
+      if (batch.fence) this.assertFence(batch.fence);
+      if (batch.checkpoint) this.assertCheckpointAhead(batch.checkpoint);
+      staged = this.stage(batch.operations, batch.documentsHandedOver ?? false);
+      this.persist(staged, batch.checkpoint, batch.notice);
+      return heard;
+    });
     publishToCache(staged);
+    this.deliver(notices);
+    this.commits += 1;
+    if (this.commits % COMMIT_LOG_PRUNE_EVERY === 0) {
+      this.sql.pruneCommitLog.run(this.clock().getTime() - COMMIT_LOG_KEEP_MS);
+    }
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    this.assertOpen();
+    return this.transaction(() => {
+      const now = this.clock().getTime();
+      const row = this.sql.selectLease.get(name);
+      if (row && row.holder !== holder && row.expires_at > now) return null;
+      const token = !row ? 1 : row.holder === holder ? row.token : row.token + 1;
+      this.sql.upsertLease.run(name, holder, token, now + ttlMs);
+      return this.lease(this.sql.selectLease.get(name));
+    });
+  }
+
+  async renewLease(
+    name: string,
+    holder: string,
+    token: number,
+    ttlMs: number,
+    report?: StoreNotice,
+  ): Promise<boolean> {
+    this.assertOpen();
+    const expiresAt = this.clock().getTime() + ttlMs;
+    const json = report === undefined ? null : JSON.stringify(report);
+    return this.sql.renewLease.run(expiresAt, json, name, holder, token).changes === 1;
+  }
+
+  async releaseLease(name: string, holder: string, token: number): Promise<void> {
+    this.assertOpen();
+    this.sql.releaseLease.run(name, holder, token);
+  }
+
+  async leases(): Promise<Lease[]> {
+    this.assertOpen();
+    return this.sql.selectLeases.all().map((row) => this.lease(row));
+  }
+
+  follow(listener: (notice: StoreNotice) => void): () => void {
+    this.assertOpen();
+    this.followers.add(listener);
+    this.followTimer ??= setInterval(() => {
+      if (!this.closed) this.deliver(this.catchUp());
+    }, this.followIntervalMs).unref();
+    return () => {
+      this.followers.delete(listener);
+      if (this.followers.size === 0 && this.followTimer) {
+        clearInterval(this.followTimer);
+        this.followTimer = null;
+      }
+    };
   }
 
   async getCheckpoint(name: string): Promise<Checkpoint | null> {
@@ -151,8 +250,14 @@ export class EmbeddedReadStore implements ReadStore {
 
   async dropCollection(name: string): Promise<void> {
     this.assertOpen();
-    this.sql.deleteCollection.run(name);
+    const notices = this.transaction(() => {
+      const heard = this.catchUp();
+      this.sql.deleteCollection.run(name);
+      this.logCommit({ [name]: null }, undefined);
+      return heard;
+    });
     this.cache.delete(name);
+    this.deliver(notices);
   }
 
   async listCollections(): Promise<string[]> {
@@ -167,12 +272,15 @@ export class EmbeddedReadStore implements ReadStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followers.clear();
     this.cache.clear();
     this.db.close();
   }
 
   private findDocuments(collection: string, filter: Filter, options: FindOptions): Document[] {
     this.assertOpen();
+    this.refresh();
     const source = committedSource(this.committedCollection(collection));
     // Without a sort, the first skip + limit matches are all that can be returned.
     const enough = options.sort ? Infinity : (options.skip ?? 0) + (options.limit ?? Infinity);
@@ -193,6 +301,7 @@ export class EmbeddedReadStore implements ReadStore {
 
   private countDocuments(collection: string, filter: Filter): number {
     this.assertOpen();
+    this.refresh();
     const documents = this.committedCollection(collection);
     if (Object.keys(filter).length === 0) return documents.size;
     return matchingDocuments(committedSource(documents), filter).length;
@@ -200,6 +309,7 @@ export class EmbeddedReadStore implements ReadStore {
 
   private aggregateDocuments(collection: string, pipeline: readonly PipelineStage[]): unknown[] {
     this.assertOpen();
+    this.refresh();
     assertReadOnlyPipeline(pipeline);
     const aggregator = new Aggregator(pipeline.flatMap(asMongoStages), {
       // For $lookup / $unionWith: a snapshot, so the pipeline cannot touch the cache.
@@ -239,6 +349,80 @@ export class EmbeddedReadStore implements ReadStore {
     return documents;
   }
 
+  /** Runs `work` under the file's write lock, as one transaction. */
+  private transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  /** Takes other connections' commits into account before a read; tells followers later. */
+  private refresh(): void {
+    this.deliver(this.catchUp());
+  }
+
+  /**
+   * Refreshes the cached copies of what other connections committed since the last look,
+   * and answers their notices (for `deliver`). Costs one pragma when nothing changed.
+   */
+  private catchUp(): StoreNotice[] {
+    const version = this.sql.dataVersion.get() as number;
+    if (version === this.dataVersion) return [];
+    this.dataVersion = version;
+    const first = this.sql.firstCommitSeq.get();
+    if (first !== undefined && first > this.followedSeq + 1) {
+      // Commits this store never saw were pruned: nothing cached can be trusted.
+      this.cache.clear();
+    }
+    const notices: StoreNotice[] = [];
+    for (const row of this.sql.selectCommitsAfter.iterate(this.followedSeq)) {
+      this.followedSeq = row.seq;
+      if (row.writer === this.writerId) continue;
+      const touched = JSON.parse(row.touched) as Record<string, string[] | null>;
+      for (const [collection, ids] of Object.entries(touched)) {
+        this.invalidate(collection, ids ?? undefined);
+      }
+      if (row.notice !== null) notices.push(JSON.parse(row.notice) as StoreNotice);
+    }
+    return notices;
+  }
+
+  /** Tells the followers, outside whatever read or commit found the notices. */
+  private deliver(notices: readonly StoreNotice[]): void {
+    if (notices.length === 0 || this.followers.size === 0) return;
+    const followers = [...this.followers];
+    queueMicrotask(() => {
+      for (const notice of notices) for (const follower of followers) follower(notice);
+    });
+  }
+
+  private logCommit(
+    touched: Record<string, readonly string[] | null>,
+    notice: StoreNotice | undefined,
+  ): void {
+    const row = this.sql.insertCommit.run(
+      this.writerId,
+      this.clock().getTime(),
+      JSON.stringify(touched),
+      notice === undefined ? null : JSON.stringify(notice),
+    );
+    this.followedSeq = Number(row.lastInsertRowid);
+  }
+
+  private assertFence(fence: NonNullable<WriteBatch['fence']>): void {
+    const row = this.sql.selectLease.get(fence.lease);
+    if (row?.token !== fence.token) throw new FencedWriteError(fence.lease, fence.token);
+  }
+
+  private lease(row: LeaseRow | undefined): Lease {
+    if (!row) throw new Error('lease row missing');
+    return {
+      name: row.name,
+      holder: row.holder,
+      token: row.token,
+      expiresAt: new Date(row.expires_at),
+      report: row.report === null ? null : (JSON.parse(row.report) as StoreNotice),
+    };
+  }
+
   private assertCheckpointAhead(checkpoint: NonNullable<WriteBatch['checkpoint']>): void {
     const row = this.sql.selectCheckpoint.get(checkpoint.name);
     const stored = row ? BigInt(row.position) : -1n;
@@ -264,26 +448,29 @@ export class EmbeddedReadStore implements ReadStore {
     return staged;
   }
 
+  /** Writes a staged batch; runs inside `commit`'s transaction. */
   private persist(
     staged: Map<string, StagedCollection>,
     checkpoint: WriteBatch['checkpoint'],
+    notice: StoreNotice | undefined,
   ): void {
-    const writeAll = this.db.transaction(() => {
-      for (const [collection, target] of staged) {
-        for (const [id, document] of target.changes) {
-          if (document) this.sql.upsertDocument.run(collection, id, JSON.stringify(document));
-          else this.sql.deleteDocument.run(collection, id);
-        }
+    const touched: Record<string, string[]> = {};
+    for (const [collection, target] of staged) {
+      if (target.changes.size === 0) continue;
+      touched[collection] = [...target.changes.keys()];
+      for (const [id, document] of target.changes) {
+        if (document) this.sql.upsertDocument.run(collection, id, JSON.stringify(document));
+        else this.sql.deleteDocument.run(collection, id);
       }
-      if (checkpoint) {
-        this.sql.upsertCheckpoint.run(
-          checkpoint.name,
-          checkpoint.position.toString(),
-          this.clock().toISOString(),
-        );
-      }
-    });
-    writeAll();
+    }
+    if (checkpoint) {
+      this.sql.upsertCheckpoint.run(
+        checkpoint.name,
+        checkpoint.position.toString(),
+        this.clock().toISOString(),
+      );
+    }
+    if (Object.keys(touched).length > 0 || notice !== undefined) this.logCommit(touched, notice);
   }
 
   private assertOpen(): void {
@@ -306,7 +493,36 @@ const SCHEMA = `
     position TEXT NOT NULL,
     updated_at TEXT NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS commit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    writer TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    touched TEXT NOT NULL,
+    notice TEXT
+  );
+  CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    report TEXT
+  );
 `;
+
+interface LeaseRow {
+  readonly name: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly expires_at: number;
+  readonly report: string | null;
+}
+
+interface CommitRow {
+  readonly seq: number;
+  readonly writer: string;
+  readonly touched: string;
+  readonly notice: string | null;
+}
 
 interface Statements {
   selectCollection: Database.Statement<[string], { id: string; body: string }>;
@@ -314,6 +530,17 @@ interface Statements {
   selectCollectionNames: Database.Statement<[], { collection: string }>;
   upsertDocument: Database.Statement<[string, string, string]>;
   deleteDocument: Database.Statement<[string, string]>;
+  dataVersion: Database.Statement<[], number>;
+  lastCommitSeq: Database.Statement<[], number | undefined>;
+  firstCommitSeq: Database.Statement<[], number | undefined>;
+  selectCommitsAfter: Database.Statement<[number], CommitRow>;
+  insertCommit: Database.Statement<[string, number, string, string | null]>;
+  pruneCommitLog: Database.Statement<[number]>;
+  selectLease: Database.Statement<[string], LeaseRow>;
+  selectLeases: Database.Statement<[], LeaseRow>;
+  upsertLease: Database.Statement<[string, string, number, number]>;
+  renewLease: Database.Statement<[number, string | null, string, string, number]>;
+  releaseLease: Database.Statement<[string, string, number]>;
   deleteCollection: Database.Statement<[string]>;
   selectCheckpoint: Database.Statement<[string], { position: string; updated_at: string }>;
   upsertCheckpoint: Database.Statement<[string, string, string]>;
@@ -344,6 +571,31 @@ function prepareStatements(db: Database.Database): Statements {
         'ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
     ),
     deleteCheckpoint: db.prepare('DELETE FROM checkpoints WHERE name = ?'),
+    // Changes whenever another connection commits to the file; this one's own commits do not.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    lastCommitSeq: db.prepare<[], number | undefined>('SELECT max(seq) FROM commit_log').pluck(),
+    firstCommitSeq: db.prepare<[], number | undefined>('SELECT min(seq) FROM commit_log').pluck(),
+    selectCommitsAfter: db.prepare(
+      'SELECT seq, writer, touched, notice FROM commit_log WHERE seq > ? ORDER BY seq',
+    ),
+    insertCommit: db.prepare(
+      'INSERT INTO commit_log (writer, at, touched, notice) VALUES (?, ?, ?, ?)',
+    ),
+    pruneCommitLog: db.prepare('DELETE FROM commit_log WHERE at < ?'),
+    selectLease: db.prepare('SELECT * FROM leases WHERE name = ?'),
+    selectLeases: db.prepare('SELECT * FROM leases ORDER BY name'),
+    upsertLease: db.prepare(
+      'INSERT INTO leases (name, holder, token, expires_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = excluded.token, ' +
+        'expires_at = excluded.expires_at',
+    ),
+    renewLease: db.prepare(
+      'UPDATE leases SET expires_at = ?, report = coalesce(?, report) ' +
+        'WHERE name = ? AND holder = ? AND token = ?',
+    ),
+    releaseLease: db.prepare(
+      'UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND token = ?',
+    ),
   };
 }
 

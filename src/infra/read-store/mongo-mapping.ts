@@ -13,13 +13,26 @@ import {
 import type {
   Document,
   Filter,
+  Lease,
   PipelineStage,
+  StoreNotice,
   UpdateOperators,
   WriteOperation,
 } from '../../projections/read-store';
 
 /** Holds one document per checkpoint name; hidden from `listCollections`. */
 export const CHECKPOINTS_COLLECTION = '_checkpoints';
+/** Holds one document per lease name; hidden from `listCollections`. */
+export const LEASES_COLLECTION = '_leases';
+/** Holds the notices of recent commits, for followers; hidden from `listCollections`. */
+export const NOTICES_COLLECTION = '_notices';
+
+/** The store's own collections, which no read model may use. */
+const STORE_COLLECTIONS: readonly string[] = [
+  CHECKPOINTS_COLLECTION,
+  LEASES_COLLECTION,
+  NOTICES_COLLECTION,
+];
 
 /** The largest position a BSON Int64 (signed) can hold. */
 export const MAX_POSITION = 2n ** 63n - 1n;
@@ -53,13 +66,13 @@ export function decodePosition(stored: unknown): bigint {
 }
 
 /**
- * Read-model collection names must stay clear of the checkpoint collection and of the
+ * Read-model collection names must stay clear of the store's own collections and of the
  * server's own namespaces, or a projection could overwrite either.
  */
 export function assertReadModelCollectionName(name: string): void {
   if (name.length === 0) throw new RangeError('a read-model collection name must not be empty');
-  if (name === CHECKPOINTS_COLLECTION)
-    throw new RangeError(`${CHECKPOINTS_COLLECTION} is reserved for checkpoints`);
+  if (STORE_COLLECTIONS.includes(name))
+    throw new RangeError(`${name} is reserved for the store's own use`);
   if (name.startsWith('system.'))
     throw new RangeError(`collection names starting with "system." are reserved: ${name}`);
   if (name.includes('$') || name.includes('\0'))
@@ -193,7 +206,7 @@ export function readModelCollectionNames(
     .filter((name) => name.startsWith(prefix))
     .map((name) => name.slice(prefix.length))
     .filter(
-      (name) => name !== CHECKPOINTS_COLLECTION && !name.startsWith('system.') && name.length > 0,
+      (name) => !STORE_COLLECTIONS.includes(name) && !name.startsWith('system.') && name.length > 0,
     )
     .sort();
 }
@@ -232,4 +245,85 @@ export function isNamespaceNotFound(error: unknown): boolean {
     error instanceof MongoServerError &&
     (error.code === 26 || error.codeName === 'NamespaceNotFound')
   );
+}
+
+/** A lease as stored; `expiresAt` is the server's time. */
+export interface LeaseDocument {
+  _id: string;
+  holder: string;
+  token: number;
+  expiresAt: Date;
+  /** Missing until the holder first reports. */
+  report?: StoreNotice;
+  /** When a batch fenced by this lease last committed (written so that the fence conflicts). */
+  lastWriteAt?: Date;
+}
+
+/**
+ * Leases are timed by the server's clock (`$$NOW`), never the caller's, so workers on
+ * machines whose clocks disagree still agree on whether a lease has run out.
+ */
+export function leaseTtlFromNow(ttlMs: number): MongoDocument {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`a lease needs a positive time to live, not ${ttlMs}`);
+  return { $add: ['$$NOW', ttlMs] };
+}
+
+/** Matches the lease `holder` may take: its own, or one that has run out. */
+export function takeableLeaseFilter(name: string, holder: string): MongoDocument {
+  return { _id: name, $or: [{ holder }, { $expr: { $lte: ['$expiresAt', '$$NOW'] } }] };
+}
+
+/**
+ * The pipeline update that gives a lease to `holder`: every field of one `$set` stage is
+ * computed from the document as it was, so `$holder` and `$token` are the previous holder's.
+ * A new holder gets the next token (1 for a lease never taken); the same holder keeps its
+ * token, so its fenced writes in flight stay valid. The report stays until the holder
+ * renews, as in the embedded store. `$literal`: a holder name starting with `$` is not a
+ * field path.
+ */
+export function takeLeaseUpdate(holder: string, ttlMs: number): MongoDocument[] {
+  const sameHolder = { $eq: ['$holder', { $literal: holder }] };
+  return [
+    {
+      $set: {
+        token: { $cond: [sameHolder, '$token', { $add: [{ $ifNull: ['$token', 0] }, 1] }] },
+        holder: { $literal: holder },
+        expiresAt: leaseTtlFromNow(ttlMs),
+      },
+    },
+  ];
+}
+
+/** Extends a lease from the server's now and stores the report, when one is given. */
+export function renewLeaseUpdate(ttlMs: number, report: StoreNotice | undefined): MongoDocument[] {
+  const expiresAt = leaseTtlFromNow(ttlMs);
+  // `$literal`: a report is plain JSON, not an expression to evaluate.
+  return [
+    { $set: report === undefined ? { expiresAt } : { expiresAt, report: { $literal: report } } },
+  ];
+}
+
+export function toLease(stored: LeaseDocument): Lease {
+  return {
+    name: stored._id,
+    holder: stored.holder,
+    token: stored.token,
+    expiresAt: stored.expiresAt,
+    report: stored.report ?? null,
+  };
+}
+
+/** Error 11000: an insert (here, an upsert's) found the `_id` taken. */
+export function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+/**
+ * The change stream cannot resume from its token: the oplog no longer holds that point
+ * (286, ChangeStreamHistoryLost) or the server will never resume this stream (280,
+ * ChangeStreamFatalError). Retrying with the same token would fail forever.
+ */
+export function isResumeTokenLost(error: unknown): boolean {
+  return error instanceof MongoServerError && (error.code === 286 || error.code === 280);
 }

@@ -3,10 +3,15 @@
  * managers): read the checkpoint, subscribe to the log after it, hand each batch to
  * `handle` (which commits its writes with the new checkpoint), and on failure retry with
  * exponential backoff from the checkpoint; a checkpoint moved on by another worker is
- * re-read at once. `stop()` lets the batch in progress finish.
+ * re-read at once; a write refused by a lease's fence ends the loop. `stop()` lets the batch
+ * in progress finish.
  */
 import type { RecordedEvent } from '../../domain/shared/events';
-import { type ReadStore, StaleCheckpointError } from '../../projections/read-store';
+import {
+  FencedWriteError,
+  type ReadStore,
+  StaleCheckpointError,
+} from '../../projections/read-store';
 import type { EventFilter, EventStore, EventSubscription } from '../event-store/event-store';
 import { batches } from '../projections/batches';
 import type { Logger } from '../logger';
@@ -131,6 +136,11 @@ export class CheckpointedLoop {
           );
           continue;
         }
+        if (error instanceof FencedWriteError) {
+          // Another worker runs it now; the lease keeper's next round stops this one for good.
+          logger.warn({ consumer: name, err: error.message }, 'lease lost: no longer running');
+          break;
+        }
         failures += 1;
         this.state = 'retrying';
         this.lastError = error instanceof Error ? error.message : String(error);
@@ -146,5 +156,6 @@ export class CheckpointedLoop {
       }
     }
     await this.subscription?.close();
+    this.state = 'stopped';
   }
 }
