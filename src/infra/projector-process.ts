@@ -29,12 +29,16 @@ export async function startProjectorProcess(
     logger,
     leaseTtlMs: config.leaseTtlMs,
   });
+  // The worker's timers do not hold a process open (tests stop them); with no server
+  // listening, this one does until the process is stopped.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   let stopping: Promise<void> | null = null;
   return {
     workerId: projector.leases.workerId,
     stop: () =>
       (stopping ??= (async () => {
         logger.info('shutting down: stopping the projections at a checkpoint');
+        clearInterval(keepAlive);
         await projector.stop();
         await eventStore.close();
         await readStore.close();
