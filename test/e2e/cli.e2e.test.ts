@@ -137,6 +137,8 @@ describe('the touchline command line', () => {
           eventsBehindExact: true,
           lagMs: 0,
           rebuild: null,
+          // the server's projector thread holds every projection's lease
+          worker: expect.stringContaining(`:${process.pid}:`),
         });
       }
       const contacts = report.projections.find((projection) => projection.name === 'contacts');

@@ -10,6 +10,7 @@ import {
   checkpointName,
   physicalName,
   PROJECTION_REGISTRY,
+  projectionJob,
   type RegistryDocument,
 } from '../projections/projection-manager';
 
@@ -49,6 +50,8 @@ export interface StoredProjectionStatus {
   readonly state: StoredProjectionState;
   /** The newer generation being built, when one is. */
   readonly rebuild: { readonly generation: number; readonly position: bigint } | null;
+  /** The projector worker that runs it (holds its lease now); null while none does. */
+  readonly worker: string | null;
 }
 
 export async function readRegistry(readStore: ReadStore): Promise<Map<string, RegistryEntry>> {
@@ -87,6 +90,11 @@ export async function storedProjectionStatuses(options: {
   const { eventStore, readStore, projections } = options;
   const registry = await readRegistry(readStore);
   const head = await eventStore.headPosition();
+  const holders = new Map(
+    (await readStore.leases())
+      .filter((lease) => lease.expiresAt.getTime() > options.now())
+      .map((lease) => [lease.name, lease.holder]),
+  );
   const statuses: StoredProjectionStatus[] = [];
   for (const projection of projections) {
     const stored = registry.get(projection.name);
@@ -115,6 +123,7 @@ export async function storedProjectionStatuses(options: {
       lagMs: behind.oldest === null ? 0 : Math.max(0, options.now() - behind.oldest.getTime()),
       state,
       rebuild: next ? { generation: generation + 1, position: next.position } : null,
+      worker: holders.get(projectionJob(projection.name)) ?? null,
     });
   }
   return statuses;

@@ -47,6 +47,7 @@ export function statusJson(statuses: readonly StoredProjectionStatus[]): string 
           generation: status.rebuild.generation,
           position: position(status.rebuild.position),
         },
+        worker: status.worker,
       })),
     },
     null,
@@ -63,6 +64,7 @@ const columns = [
   'behind',
   'lag',
   'state',
+  'worker',
 ] as const;
 
 export function statusTable(statuses: readonly StoredProjectionStatus[]): string {
@@ -77,6 +79,7 @@ export function statusTable(statuses: readonly StoredProjectionStatus[]): string
     status.rebuild
       ? `${status.state} (g${status.rebuild.generation} at ${status.rebuild.position.toString()})`
       : status.state,
+    status.worker ?? '-',
   ]);
   const widths = columns.map((title, index) =>
     Math.max(title.length, ...rows.map((row) => row[index].length)),
