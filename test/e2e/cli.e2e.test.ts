@@ -4,7 +4,6 @@
  * over, and a replay up to an instant), and refused input. The commands run in this process
  * with captured output; one smoke test runs the `touchline` program as a child process.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,9 +21,8 @@ import { csvColumns } from '../../src/infra/export/event-export';
 import { physicalName } from '../../src/infra/projections/projection-manager';
 import { openEventStore, openReadStore } from '../../src/infra/stores';
 import { type Run, runCli } from '../support/cli-run';
+import { runTouchline } from '../support/touchline-process';
 import { startTestServer, temporaryDataDir, type TestServer } from './harness';
-
-const repositoryRoot = path.resolve(__dirname, '../..');
 
 interface StatusJson {
   headPosition: string | null;
@@ -264,7 +262,7 @@ describe('the touchline command line', () => {
     });
 
     it('runs as a program: status --json, and exit code 2 for a refused argument', async () => {
-      const program = (args: string[]) => runProgram(args, { TOUCHLINE_DATA_DIR: dataDir });
+      const program = (args: string[]) => runTouchline(args, { TOUCHLINE_DATA_DIR: dataDir });
       const [statusRun, refused] = await Promise.all([
         program(['status', '--json']),
         program(['replay', '--projection', 'nope']),
@@ -311,40 +309,3 @@ describe('the touchline command line', () => {
     });
   });
 });
-
-/**
- * Runs `touchline` from its TypeScript sources in a child process (compiled on the fly with
- * @swc/core, as the worker threads are in tests).
- */
-function runProgram(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const bootstrap = `
-    const fs = require('node:fs');
-    const { transformSync } = require('@swc/core');
-    require.extensions['.ts'] = (module, filename) => {
-      const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-        filename,
-        jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
-          target: 'es2022',
-        },
-        module: { type: 'commonjs' },
-      });
-      module._compile(code, filename);
-    };
-    require(${JSON.stringify(path.join(repositoryRoot, 'src/infra/cli/touchline.ts'))});
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', bootstrap, ...args], {
-      cwd: repositoryRoot,
-      env: { ...process.env, NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
