@@ -44,6 +44,14 @@ async function main(): Promise<void> {
     `traffic: ${day.messages.length} messages in ${bodies.length} batches of ${BATCH_SIZE}, ${CONCURRENCY} requests in flight`,
   );
 
+  // The API processes alone first: what a second one adds to ingestion itself.
+  const alone = {
+    one: await withCluster(1, (cluster) => ingest(cluster, bodies), { projector: false }),
+    two: await withCluster(2, (cluster) => ingest(cluster, bodies), { projector: false }),
+  };
+  console.log(
+    `without a projector: 1 API process ${fmt(alone.one)}, 2 API processes ${fmt(alone.two)} events/s accepted`,
+  );
   const one = await withCluster(1, (cluster) => ingest(cluster, bodies));
   console.log(`1 API process: ${fmt(one)} events/s accepted`);
   let latencies: number[] = [];
@@ -59,9 +67,12 @@ async function main(): Promise<void> {
   console.log('');
   console.log('| measure | value |');
   console.log('|---|---|');
-  console.log(`| accepted, 1 API process (baseline) | ${fmt(one)} events/s |`);
-  console.log(`| accepted, 2 API processes | ${fmt(two)} events/s |`);
-  console.log(`| 2 / 1 | ${(two / one).toFixed(2)} |`);
+  console.log(`| accepted, 1 API process, no projector (baseline) | ${fmt(alone.one)} events/s |`);
+  console.log(`| accepted, 2 API processes, no projector | ${fmt(alone.two)} events/s |`);
+  console.log(`| 2 / 1, no projector | ${(alone.two / alone.one).toFixed(2)} |`);
+  console.log(`| accepted, 1 API process + 1 projector (baseline) | ${fmt(one)} events/s |`);
+  console.log(`| accepted, 2 API processes + 1 projector | ${fmt(two)} events/s |`);
+  console.log(`| 2 / 1, with the projector | ${(two / one).toFixed(2)} |`);
   console.log(
     `| subscription delivery A → B, p50 | ${percentile(latencies, 50).toFixed(1)} ms (${latencies.length} samples) |`,
   );
@@ -74,10 +85,11 @@ interface Cluster {
   readonly ownerKey: string;
 }
 
-/** `apiCount` API processes and one projector process on a fresh data directory. */
+/** `apiCount` API processes and (unless told not to) a projector process on a fresh data directory. */
 async function withCluster<T>(
   apiCount: number,
   work: (cluster: Cluster) => Promise<T>,
+  options: { readonly projector: boolean } = { projector: true },
 ): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-scale-'));
   const env = {
@@ -94,8 +106,10 @@ async function withCluster<T>(
     const init = await run(['init', '--workspace', 'bench'], env);
     const ownerKey = /^tl\.\S+$/m.exec(init)?.[0];
     if (!ownerKey) throw new Error(`touchline init printed no key:\n${init}`);
-    const projector = start(['serve', '--role', 'projector'], env, children);
-    await projector.line((entry) => entry.msg === 'projector worker started');
+    if (options.projector) {
+      const projector = start(['serve', '--role', 'projector'], env, children);
+      await projector.line((entry) => entry.msg === 'projector worker started');
+    }
     const apis: string[] = [];
     for (let i = 0; i < apiCount; i++) {
       const api = start(['serve', '--role', 'api'], env, children);

@@ -52,6 +52,8 @@ export interface SqliteEventStoreOptions {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 50;
+/** How often a store with waiting subscriptions asks whether another connection committed. */
+const CHANGE_CHECK_MS = 5;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_SUBSCRIPTION_PAGE_SIZE = 500;
 /** Bumped when the table layout changes; a file written by another layout is refused. */
@@ -153,6 +155,7 @@ export class SqliteEventStore implements EventStore {
     (writes: readonly PreparedWrite[]) => AppendOutcome[]
   >;
   private isClosed = false;
+  private changeWatch: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -242,6 +245,7 @@ export class SqliteEventStore implements EventStore {
       readPage: (from, filter, limit) => this.readPage(from, filter, limit),
       onNextAppend: (listener) => {
         this.appendListeners.add(listener);
+        this.watchOtherConnections();
         return () => this.appendListeners.delete(listener);
       },
       forget: (subscription) => this.subscriptions.delete(subscription),
@@ -292,6 +296,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    clearInterval(this.changeWatch);
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.db.close();
   }
@@ -459,6 +464,29 @@ export class SqliteEventStore implements EventStore {
     this.notifyAppend();
   }
 
+  /**
+   * While a subscription waits, looks every few milliseconds whether another connection (a
+   * thread or process sharing the file) has committed: `PRAGMA data_version` changes when
+   * one has, and costs next to nothing to ask. Waiting subscriptions then read at once
+   * instead of at their next poll.
+   */
+  private watchOtherConnections(): void {
+    if (this.changeWatch || this.isClosed) return;
+    let version = this.statements.dataVersion.get();
+    this.changeWatch = setInterval(() => {
+      if (this.appendListeners.size === 0 || this.isClosed) {
+        clearInterval(this.changeWatch);
+        this.changeWatch = undefined;
+        return;
+      }
+      const current = this.statements.dataVersion.get();
+      if (current === version) return;
+      version = current;
+      this.notifyAppend();
+    }, CHANGE_CHECK_MS);
+    this.changeWatch.unref();
+  }
+
   private notifyAppend(): void {
     const listeners = [...this.appendListeners];
     this.appendListeners.clear();
@@ -557,6 +585,8 @@ class PollingSubscription implements EventSubscription, AsyncIterator<RecordedEv
 
 function prepareStatements(db: Database.Database) {
   return {
+    // Changes whenever another connection commits to the file; this one's own commits do not.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     insert: db.prepare<[string, bigint, string, string, string, string, number]>(
       `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -186,7 +186,13 @@ export class ProjectionManager implements Projectors {
       };
       this.entries.set(projection.name, entry);
     }
-    this.unfollow = readStore.follow((notice) => this.heard(notice));
+    this.unfollow = readStore.follow((notice) => {
+      try {
+        this.heard(notice);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'could not take in another worker’s notice');
+      }
+    });
     const leases = this.leases;
     if (!leases) return;
     for (const entry of this.entries.values()) {
