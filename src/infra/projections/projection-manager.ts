@@ -12,6 +12,7 @@
  * waits see every projection move, wherever it runs. A manager without a keeper (an API
  * process) only follows; asked for a rebuild, it passes the request on to the holder.
  */
+import { DomainError } from '../../domain/shared/errors';
 import type { ProjectionStatusView, RebuildProgressView } from '../../graphql/context';
 import type { DocumentChange, Projection } from '../../projections/projection';
 import type { ReadStore, StoreNotice, WriteBatch } from '../../projections/read-store';
@@ -448,6 +449,11 @@ export class ProjectionManager implements Projectors {
     if (running && !running.done && !restart) return running;
     const before = running?.generation ?? entry.generation;
     const name = entry.projection.name;
+    const now = this.now();
+    const held = (await this.options.readStore.leases()).some(
+      (lease) => lease.name === entry.job && lease.expiresAt.getTime() > now,
+    );
+    if (!held) throw noProjector(name, 'no projector worker runs it now');
     const started = new Promise<RebuildProgress | null>((resolve) => {
       const timer = setTimeout(() => finish(null), REBUILD_REQUEST_TIMEOUT_MS);
       const unlisten = this.options.changeFeed.listen((batch) => {
@@ -466,8 +472,9 @@ export class ProjectionManager implements Projectors {
     });
     const progress = await started;
     if (!progress) {
-      throw new Error(
-        `no projector worker started rebuilding ${name} within ${REBUILD_REQUEST_TIMEOUT_MS / 1000} s: is one running?`,
+      throw noProjector(
+        name,
+        `its projector worker did not start the rebuild within ${REBUILD_REQUEST_TIMEOUT_MS / 1000} s`,
       );
     }
     return progress;
@@ -604,16 +611,21 @@ export class ProjectionManager implements Projectors {
 
   /** Tells the followers where the projection is, in a commit of its own. */
   private async announce(entry: Entry): Promise<void> {
-    const progress = this.progress(entry);
     await this.options.readStore.commit({
       operations: [],
       fence: this.fence(entry),
-      notice: commitNotice(entry, progress, {
-        projection: entry.projection.name,
-        position: progress.position,
-        events: 0,
-        changes: [],
-      }),
+      notice: this.stateNotice(entry),
+    });
+  }
+
+  /** A notice of where the projection is, with no batch of its own. */
+  private stateNotice(entry: Entry): StoreNotice {
+    const progress = this.progress(entry);
+    return commitNotice(entry, progress, {
+      projection: entry.projection.name,
+      position: progress.position,
+      events: 0,
+      changes: [],
     });
   }
 
@@ -666,7 +678,6 @@ export class ProjectionManager implements Projectors {
 
   /** Writes the projection's registry document, fenced, and tells the followers. */
   private async saveRegistry(entry: Entry): Promise<void> {
-    const progress = this.progress(entry);
     const rebuilding: StoredRebuild | null = entry.rebuild && {
       generation: entry.rebuild.generation,
       target: entry.rebuild.target.toString(),
@@ -687,12 +698,7 @@ export class ProjectionManager implements Projectors {
         },
       ],
       fence: this.fence(entry),
-      notice: commitNotice(entry, progress, {
-        projection: entry.projection.name,
-        position: progress.position,
-        events: 0,
-        changes: [],
-      }),
+      notice: this.stateNotice(entry),
     });
   }
 
@@ -705,6 +711,11 @@ export class ProjectionManager implements Projectors {
 
 const REBUILD_REQUESTED = 'rebuild-requested';
 const PROJECTION_COMMITTED = 'projection-committed';
+
+/** A rebuild asked where no projector worker takes it: a client can retry once one runs. */
+function noProjector(name: string, why: string): DomainError {
+  return new DomainError('CONFLICT', 'NO_PROJECTOR', `cannot rebuild ${name}: ${why}`, 'name');
+}
 
 export function projectionJob(name: string): string {
   return `projection:${name}`;
