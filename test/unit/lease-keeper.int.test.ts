@@ -100,6 +100,8 @@ describe('LeaseKeeper', () => {
 
     await until(() => !jobs.on('w1').includes('projection:a'), 'w1 to stop the job');
     expect(worker.holds('projection:a')).toBe(false);
+    // A batch of w1's still in flight keeps its old fence, and is refused with it.
+    expect(worker.fence('projection:a')).toEqual(fence);
     await expect(store.commit({ operations: [], fence, notice: { late: true } })).rejects.toThrow(
       /no longer held/,
     );

@@ -49,6 +49,11 @@ export class LeaseKeeper {
   private readonly ttlMs: number;
   private readonly jobs = new Map<string, LeasedJob>();
   private readonly held = new Map<string, Lease>();
+  /**
+   * The token of each job's last lease taken here, kept after the lease is lost: a batch
+   * still in flight then commits with its old token and is refused, never unfenced.
+   */
+  private readonly tokens = new Map<string, number>();
   private presence: Lease | null = null;
   private rounds: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -82,10 +87,13 @@ export class LeaseKeeper {
     return this.started ? this.round() : Promise.resolve();
   }
 
-  /** The fence of a job's writes while this worker holds its lease, else undefined. */
+  /**
+   * The fence of a job's writes: the token of the last lease this worker took for it (the
+   * store refuses it once the lease has changed hands); undefined for a job never run here.
+   */
   fence(name: string): { readonly lease: string; readonly token: number } | undefined {
-    const lease = this.held.get(name);
-    return lease && { lease: name, token: lease.token };
+    const token = this.tokens.get(name);
+    return token === undefined ? undefined : { lease: name, token };
   }
 
   holds(name: string): boolean {
@@ -152,6 +160,7 @@ export class LeaseKeeper {
       const lease = await readStore.acquireLease(name, this.workerId, this.ttlMs);
       if (!lease) continue;
       this.held.set(name, lease);
+      this.tokens.set(name, lease.token);
       logger.info({ job: name, worker: this.workerId, token: lease.token }, 'lease taken');
       try {
         await job.start(lease);
