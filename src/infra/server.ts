@@ -119,10 +119,7 @@ export async function startServer(
       config.rateLimits.expensiveBurst,
     ),
   };
-  const tracking = createTrackingIngestor(config, eventStore, logger, () => {
-    if (eventStore instanceof SqliteEventStore) eventStore.appendedElsewhere();
-    projectors.tellAppended();
-  });
+  const tracking = createTrackingIngestor(config, eventStore, logger);
   const services = createServices({
     config,
     eventStore,
@@ -284,7 +281,6 @@ function createTrackingIngestor(
   config: Config,
   eventStore: EventStore,
   logger: Logger,
-  onAppended: () => void,
 ): TrackingIngestor {
   if (
     config.ingestionWorker &&
@@ -295,7 +291,6 @@ function createTrackingIngestor(
       eventStorePath: config.eventStore.path,
       logLevel: config.logLevel,
       logger,
-      onAppended,
     });
   }
   return new TrackingService({ eventStore, clock: () => new Date(), newId: randomUUID, logger });
@@ -330,7 +325,6 @@ async function startProjections(
   projectors: Projectors;
   thread: ProjectorThread | null;
   stop: () => Promise<void>;
-  tellAppended: () => void;
   priority: ConstructorParameters<typeof IngestionPriority>[1];
 }> {
   const follower = () =>
@@ -350,7 +344,6 @@ async function startProjections(
       projectors: manager,
       thread: null,
       stop: () => manager.stop(),
-      tellAppended: () => undefined,
       priority: {},
     };
   }
@@ -370,12 +363,9 @@ async function startProjections(
       logger,
       maxYieldMs: PROJECTOR_MAX_YIELD_MS,
       leaseTtlMs: config.leaseTtlMs,
-      onAppended: () => eventStore.appendedElsewhere(),
       onLost: () => hooks.onProjectionsLost?.(),
     });
     await thread.start();
-    // Commands handled on this thread append here: the projector thread hears of them at once.
-    eventStore.onAppended(() => thread.appended());
     return {
       projectors: manager,
       thread,
@@ -383,7 +373,6 @@ async function startProjections(
         await thread.stop();
         await manager.stop();
       },
-      tellAppended: () => thread.appended(),
       // On its own thread a projector never delays a request, but it competes with the
       // ingestion thread for the cores: it gives way the same while requests are in flight.
       priority: { onBusyChange: (busy) => thread.ingestionBusy(busy) },
@@ -402,7 +391,6 @@ async function startProjections(
     projectors: projector.manager,
     thread: null,
     stop: () => projector.stop(),
-    tellAppended: () => undefined,
     priority: {},
   };
 }

@@ -147,7 +147,6 @@ interface LogSource {
 export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<PollingSubscription>();
   private readonly appendListeners = new Set<() => void>();
-  private readonly commitListeners = new Set<() => void>();
   /** Filtered reads vary in shape (how many types and prefixes); one statement per shape. */
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
   private readonly statements: ReturnType<typeof prepareStatements>;
@@ -310,7 +309,6 @@ export class SqliteEventStore implements EventStore {
     const outcomes = this.appendTransaction.immediate(writes);
     if (outcomes.some((outcome) => outcome.written)) {
       this.notifyAppend();
-      for (const listener of this.commitListeners) listener();
     }
     return outcomes.map((outcome) => outcome.result);
   }
@@ -445,23 +443,6 @@ export class SqliteEventStore implements EventStore {
 
   private currentHead(): bigint | undefined {
     return this.statements.head.get() ?? undefined;
-  }
-
-  /**
-   * Calls `listener` after each append this instance commits (to tell other threads on the
-   * same file at once rather than at their next poll); returns the function that stops it.
-   */
-  onAppended(listener: () => void): () => void {
-    this.commitListeners.add(listener);
-    return () => this.commitListeners.delete(listener);
-  }
-
-  /**
-   * Wakes this instance's subscriptions now, for appends another connection to the file has
-   * just made (an ingestion worker thread), instead of at the next poll.
-   */
-  appendedElsewhere(): void {
-    this.notifyAppend();
   }
 
   /**

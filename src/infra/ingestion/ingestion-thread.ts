@@ -45,8 +45,6 @@ export interface IngestionThreadOptions {
   readonly eventStorePath: string;
   readonly logLevel: LogLevel;
   readonly logger: Logger;
-  /** Called after the worker appended something, to wake the main thread's subscriptions. */
-  readonly onAppended: () => void;
 }
 
 export class IngestionThread implements TrackingIngestor {
@@ -149,7 +147,6 @@ export class IngestionThread implements TrackingIngestor {
     if (!waiting) return;
     this.pending.delete(reply.id);
     if (reply.ok) {
-      if (reply.result.position !== null) this.options.onAppended();
       waiting.resolve(reply.result);
     } else if (reply.error.domain) {
       const { kind, reason, message, field } = reply.error;

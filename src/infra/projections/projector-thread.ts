@@ -6,8 +6,9 @@
  * thread owns the writes to the read-model file. The API thread learns what it committed
  * the way any other process sharing the file does: its follower ProjectionManager reads the
  * read store's commit notices (refreshing its cached copies of the changed documents first).
- * The messages below only start and stop the thread, and share what makes it faster on one
- * machine: appends to wake subscriptions at once, and whether tracking ingestion is busy.
+ * Appends reach it the same way: its log connection notices other connections' commits
+ * within milliseconds. The messages below only start and stop the thread, and tell it
+ * whether tracking ingestion is busy (its batches give way meanwhile).
  */
 import type { Worker } from 'node:worker_threads';
 import type { LogLevel } from '../config';
@@ -15,14 +16,12 @@ import type { Logger } from '../logger';
 import { startThread } from '../shared/threads';
 
 export type ToProjector =
-  | { readonly type: 'appended' }
   | { readonly type: 'ingestion'; readonly busy: boolean }
   | { readonly type: 'close' };
 
 export type FromProjector =
   | { readonly type: 'ready' }
-  | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'appended' };
+  | { readonly type: 'failed'; readonly message: string };
 
 export interface ProjectorThreadOptions {
   readonly eventStorePath: string;
@@ -33,8 +32,6 @@ export interface ProjectorThreadOptions {
   /** The longest a projector batch waits while ingestion is busy. */
   readonly maxYieldMs: number;
   readonly leaseTtlMs: number;
-  /** Called when the projector thread appended (the process managers' commands). */
-  readonly onAppended: () => void;
   /**
    * Called when the thread stops without being asked (a crash, its heap exhausted): the read
    * models no longer move, which the process must not hide.
@@ -68,9 +65,6 @@ export class ProjectorThread {
           case 'failed':
             reject(new Error(`the projector thread failed to start: ${message.message}`));
             return;
-          case 'appended':
-            this.options.onAppended();
-            return;
         }
       });
       worker.on('error', (error) => {
@@ -86,11 +80,6 @@ export class ProjectorThread {
         }
       });
     });
-  }
-
-  /** Tells the projector thread that this thread (or the ingestion thread) appended. */
-  appended(): void {
-    this.worker?.postMessage({ type: 'appended' } satisfies ToProjector);
   }
 
   /** Tells the projector thread whether tracking ingestion is busy (see IngestionPriority). */

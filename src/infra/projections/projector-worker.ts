@@ -34,14 +34,9 @@ const priority = new IngestionPriority(options.maxYieldMs);
 let ingestionDone: (() => void) | null = null;
 let projector: RunningProjector | null = null;
 const send = (message: FromProjector) => port.postMessage(message);
-// The process managers' commands append here: the API thread hears of them at once.
-eventStore.onAppended(() => send({ type: 'appended' }));
 
 port.on('message', (message: ToProjector) => {
   switch (message.type) {
-    case 'appended':
-      eventStore.appendedElsewhere();
-      return;
     case 'ingestion':
       if (message.busy) ingestionDone ??= priority.begin();
       else {
