@@ -727,7 +727,7 @@ function commitNotice(entry: Entry, progress: Progress, batch: CommittedBatch): 
     projection: entry.projection.name,
     generation: entry.generation,
     events: batch.events,
-    changes: batch.changes.map((change) => ({ ...change })),
+    changes: batch.changes,
     ...encodeProgress(progress),
   };
 }

@@ -319,11 +319,11 @@ export class EmbeddedReadStore implements ReadStore {
   }
 
   /**
-   * Forgets what the cache holds of these documents (all of the collection when no ids are
-   * given), for a store that only reads a file another connection writes (the projector
-   * thread): the next read loads them from disk as committed.
+   * Reloads the cached copies of these documents from disk as committed by another
+   * connection (all of the collection is forgotten when no ids are given, and loaded again
+   * on its next read).
    */
-  invalidate(collection: string, ids?: readonly string[]): void {
+  private invalidate(collection: string, ids?: readonly string[]): void {
     const documents = this.cache.get(collection);
     if (!documents) return;
     if (ids === undefined) {
