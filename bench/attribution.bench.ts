@@ -12,11 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseBatch } from '../src/domain/tracking/ingestion';
-import { contactStreamId } from '../src/domain/tracking/tracking.events';
-import { ExpectedRevision } from '../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
-import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { ChangeFeed } from '../src/infra/projections/change-feed';
 import { ProjectionManager } from '../src/infra/projections/projection-manager';
@@ -41,6 +37,8 @@ import {
 } from '../src/projections/attribution/attribution.projection';
 import { ruleBasedModelNames } from '../src/projections/attribution/journeys';
 import { byChannel, DAY_MS } from '../src/projections/attribution/models';
+import { percentile } from './support/figures';
+import { appendTrackingBatch } from './support/traffic-log';
 
 const workspaceId = 'bench';
 const people = 100_000;
@@ -187,7 +185,7 @@ async function main(): Promise<void> {
         });
         worstDifference = Math.max(worstDifference, creditDifference(last!));
         checked += 1;
-        ruleP95[rangeName] = Math.max(ruleP95[rangeName], percentile(times, 0.95));
+        ruleP95[rangeName] = Math.max(ruleP95[rangeName], percentile(times, 95));
         console.log(
           `  ${rangeName.padEnd(5)} ${grouping.padEnd(13)} ${model.padEnd(16)} ${summary(times)}`,
         );
@@ -214,8 +212,8 @@ async function main(): Promise<void> {
       });
     });
     const fold = await sample(repetitions, () => foldJourneys(collection, range));
-    baselineP95[`${rangeName} days-find`] = percentile(daysFind, 0.95);
-    baselineP95[`${rangeName} journeys-fold`] = percentile(fold, 0.95);
+    baselineP95[`${rangeName} days-find`] = percentile(daysFind, 95);
+    baselineP95[`${rangeName} journeys-fold`] = percentile(fold, 95);
     console.log(`  ${rangeName.padEnd(5)} days find                        ${summary(daysFind)}`);
     console.log(`  ${rangeName.padEnd(5)} linear folded from the journeys  ${summary(fold)}`);
   }
@@ -275,7 +273,7 @@ async function main(): Promise<void> {
   }
   memory.sample();
 
-  const markovP95 = percentile(markov, 0.95);
+  const markovP95 = percentile(markov, 95);
   console.log('\nratios (same run)');
   for (const rangeName of ['whole', 'cut'] as const) {
     for (const baseline of ['days-find', 'journeys-fold']) {
@@ -289,7 +287,7 @@ async function main(): Promise<void> {
     `  markov uncached p95 / days-find p95 = ${(markovP95 / baselineP95['whole days-find']).toFixed(1)}`,
   );
   console.log(
-    `  markov cached p95 / markov uncached p95 = ${(percentile(markovCached, 0.95) / markovP95).toFixed(4)}`,
+    `  markov cached p95 / markov uncached p95 = ${(percentile(markovCached, 95) / markovP95).toFixed(4)}`,
   );
   console.log('targets (issue 5)');
   const worstRule = Math.max(ruleP95.whole, ruleP95.cut);
@@ -389,25 +387,8 @@ async function appendHistory(eventStore: SqliteEventStore, history: History): Pr
     const batch = Array.from(order.subarray(offset, offset + appendBatch), (row) =>
       message(history, row),
     );
-    const { accepted, rejected } = parseBatch(
-      { batch },
-      { receivedAt, keepReceivedAt: false, newMessageId: () => 'x' },
-    );
+    const rejected = await appendTrackingBatch(eventStore, workspaceId, batch, receivedAt);
     if (rejected.length > 0) throw new Error(`rejected: ${JSON.stringify(rejected[0])}`);
-    await eventStore.appendMany(
-      accepted.map(({ event, streamIdentity }) => ({
-        streamId: contactStreamId(workspaceId, streamIdentity),
-        events: [
-          {
-            eventId: trackingEventId(workspaceId, event.data.messageId),
-            type: event.type,
-            data: event.data,
-            metadata: { workspaceId, schemaVersion: 1 },
-          },
-        ],
-        expected: ExpectedRevision.any,
-      })),
-    );
   }
 }
 
@@ -507,14 +488,9 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function percentile(times: readonly number[], p: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-}
-
 function summary(times: readonly number[]): string {
   const format = (ms: number) => ms.toFixed(ms < 10 ? 2 : 1).padStart(8);
-  return `p50 ${format(percentile(times, 0.5))}  p95 ${format(percentile(times, 0.95))}  max ${format(Math.max(...times))}  (n=${times.length})`;
+  return `p50 ${format(percentile(times, 50))}  p95 ${format(percentile(times, 95))}  max ${format(Math.max(...times))}  (n=${times.length})`;
 }
 
 /** Heap used, sampled between phases; peak RSS from the kernel. */

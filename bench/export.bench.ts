@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEventFilter, storeFilter } from '../src/graphql/history/event-query';
-import { loadConfig } from '../src/infra/config';
+import { benchConfig } from './support/bench-config';
 import type { EventStore } from '../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { EXPORT_PATH } from '../src/infra/export/export-router';
@@ -49,19 +49,9 @@ interface Measure {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-export-'));
-  const config = loadConfig({
-    // An export counts as an expensive request: no per-key limit on the bench's few,
-    // unless the benchmark is given one.
-    TOUCHLINE_RATE_LIMIT_EXPENSIVE: '0',
-    // TOUCHLINE_* settings given to the benchmark reach the server (e.g. the log level).
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => name.startsWith('TOUCHLINE_')),
-    ),
-    NODE_ENV: 'test',
-    TOUCHLINE_DATA_DIR: dataDir,
-    TOUCHLINE_PORT: '0',
-    TOUCHLINE_HOST: '127.0.0.1',
-  });
+  // An export counts as an expensive request: no per-key limit on the bench's few, unless
+  // the benchmark is given one.
+  const config = benchConfig(dataDir, { TOUCHLINE_RATE_LIMIT_EXPENSIVE: '0' });
   if (config.eventStore.kind !== 'sqlite') throw new Error('the export bench needs the SQLite log');
   const logFile = config.eventStore.path;
   const reused = process.env.BENCH_LOG;

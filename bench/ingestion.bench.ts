@@ -15,13 +15,14 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import { parseBatch } from '../src/domain/tracking/ingestion';
 import { contactStreamId } from '../src/domain/tracking/tracking.events';
-import { loadConfig } from '../src/infra/config';
+import { benchConfig } from './support/bench-config';
 import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { startServer } from '../src/infra/server';
 import { generateTraffic, toBatches } from '../test/support/traffic';
 import { workspaceKey } from './support/workspace-key';
+import { fmt, percentile } from './support/figures';
 
 const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
@@ -74,19 +75,9 @@ async function main(): Promise<void> {
   console.log(`raw SQLite insert of the same rows: ${fmt(raw)} events/s`);
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-'));
-  const config = loadConfig({
-    // The bench sends one key's traffic as fast as the server takes it: no per-key limit,
-    // unless the benchmark is given one.
-    TOUCHLINE_RATE_LIMIT_INGEST: '0',
-    // TOUCHLINE_* settings given to the benchmark reach the server (e.g. the batch size).
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => name.startsWith('TOUCHLINE_')),
-    ),
-    NODE_ENV: 'test',
-    TOUCHLINE_DATA_DIR: dataDir,
-    TOUCHLINE_PORT: '0',
-    TOUCHLINE_HOST: '127.0.0.1',
-  });
+  // The bench sends one key's traffic as fast as the server takes it: no per-key limit,
+  // unless the benchmark is given one.
+  const config = benchConfig(dataDir, { TOUCHLINE_RATE_LIMIT_INGEST: '0' });
   const server = await startServer(config, createLogger('silent'));
   const ingestUrl = server.url.replace(/\/graphql$/, '/v1/batch');
   try {
@@ -280,14 +271,4 @@ async function generateLoad(plan: LoadPlan): Promise<LoadReport> {
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));
   return { seconds: (performance.now() - started) / 1000, accepted, failures, latenciesMs };
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
 }

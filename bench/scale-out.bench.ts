@@ -11,20 +11,24 @@
  *    B's message (through the projector process's commit, the read store's commit notice,
  *    and B's read of the fresh totals). Reports p50 / p99.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import {
+  runTouchline,
+  startTouchline,
+  type TouchlineProcess,
+} from '../test/support/touchline-process';
 import { generateTraffic, toBatches } from '../test/support/traffic';
+import { fmt, percentile } from './support/figures';
 
 const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
 /** Requests in flight at once in total, whatever the number of API processes. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const LATENCY_SAMPLES = 200;
-const CLI = path.join(__dirname, '../src/infra/cli/touchline.js');
 
 main().catch((error: unknown) => {
   console.error(error);
@@ -92,33 +96,43 @@ async function withCluster<T>(
   options: { readonly projector: boolean } = { projector: true },
 ): Promise<T> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-scale-'));
+  // TOUCHLINE_* settings given to the benchmark reach the processes (the launcher passes
+  // its own environment on); these are the cluster's own.
   const env = {
-    ...process.env,
-    NODE_ENV: 'test',
     TOUCHLINE_DATA_DIR: dataDir,
     TOUCHLINE_HOST: '127.0.0.1',
     TOUCHLINE_PORT: '0',
     TOUCHLINE_LOG_LEVEL: 'info',
     TOUCHLINE_RATE_LIMIT_INGEST: '0',
   };
-  const children: ChildProcess[] = [];
+  const processes: TouchlineProcess[] = [];
   try {
-    const init = await run(['init', '--workspace', 'bench'], env);
-    const ownerKey = /^tl\.\S+$/m.exec(init)?.[0];
-    if (!ownerKey) throw new Error(`touchline init printed no key:\n${init}`);
+    const init = await runTouchline(['init', '--workspace', 'bench'], env);
+    const ownerKey = /^tl\.\S+$/m.exec(init.stdout)?.[0];
+    if (!ownerKey) throw new Error(`touchline init printed no key:\n${init.stdout}${init.stderr}`);
     if (options.projector) {
-      const projector = start(['serve', '--role', 'projector'], env, children);
-      await projector.line((entry) => entry.msg === 'projector worker started');
+      const projector = startTouchline('projector', ['serve', '--role', 'projector'], env);
+      processes.push(projector);
+      await projector.waitForLog(
+        (line) => line.msg === 'projector worker started',
+        'its start',
+        60_000,
+      );
     }
     const apis: string[] = [];
     for (let i = 0; i < apiCount; i++) {
-      const api = start(['serve', '--role', 'api'], env, children);
-      const listening = await api.line((entry) => entry.msg === 'touchline is listening');
+      const api = startTouchline(`api ${i + 1}`, ['serve', '--role', 'api'], env);
+      processes.push(api);
+      const listening = await api.waitForLog(
+        (line) => line.msg === 'touchline is listening',
+        'its start',
+        60_000,
+      );
       apis.push(String(listening.url));
     }
     return await work({ apis, ownerKey });
   } finally {
-    await Promise.all(children.map(stopChild));
+    await Promise.all(processes.map((child) => child.stop(10_000)));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -246,93 +260,10 @@ async function waitFor(
   if (!done()) throw new Error('the subscriber on API B heard nothing in 30 s');
 }
 
-interface Started {
-  /** Resolves with the first JSON log line that satisfies `matches`. */
-  line(matches: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-}
-
-function start(args: readonly string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): Started {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const seen: Record<string, unknown>[] = [];
-  const waiting = new Set<() => void>();
-  let output = '';
-  let pending = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const text of lines) {
-      try {
-        seen.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        continue;
-      }
-    }
-    for (const wake of waiting) wake();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    line: (matches) =>
-      withTimeout(
-        new Promise((resolve, reject) => {
-          const check = () => {
-            const found = seen.find(matches);
-            if (found) {
-              waiting.delete(check);
-              resolve(found);
-            }
-          };
-          child.once('exit', (code) =>
-            reject(new Error(`touchline ${args.join(' ')} exited with ${code}:\n${output}`)),
-          );
-          waiting.add(check);
-          check();
-        }),
-        60_000,
-        `touchline ${args.join(' ')} to start`,
-      ),
-  };
-}
-
-function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', () => resolve(output));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
 }

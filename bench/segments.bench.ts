@@ -47,6 +47,7 @@ import { previewSegment } from '../src/projections/segments/segment-preview';
 import type { SegmentCollection } from '../src/projections/segments/segment-query';
 import { segmentsProjection } from '../src/projections/segments/segments.projection';
 import { random } from '../test/support/traffic';
+import { fmt, percentile } from './support/figures';
 
 const WORKSPACE = 'bench';
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
@@ -1137,18 +1138,8 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
   );
 }
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1024 / 1024);
-}
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
 }
 
 function secs(ms: number): string {

@@ -22,24 +22,38 @@ export async function appendTrafficDays(
     const date = new Date(firstDay + day * dayMillis);
     const traffic = generateTraffic({ seed: 11 + day, contacts: 10_000, day: date.toISOString() });
     for (const { batch } of toBatches(traffic.messages, 500)) {
-      const { accepted } = parseBatch(
-        { batch },
-        { receivedAt: date, keepReceivedAt: false, newMessageId: () => 'x' },
-      );
-      await eventStore.appendMany(
-        accepted.map(({ event, streamIdentity }) => ({
-          streamId: contactStreamId(workspaceId, streamIdentity),
-          events: [
-            {
-              eventId: trackingEventId(workspaceId, event.data.messageId),
-              type: event.type,
-              data: event.data,
-              metadata: { workspaceId, schemaVersion: 1 },
-            },
-          ],
-          expected: ExpectedRevision.any,
-        })),
-      );
+      await appendTrackingBatch(eventStore, workspaceId, batch, date);
     }
   }
+}
+
+/**
+ * Parses a batch of Segment calls as ingestion does and appends each accepted one to its
+ * contact's stream, in one write; answers the calls ingestion would have rejected.
+ */
+export async function appendTrackingBatch(
+  eventStore: EventStore,
+  workspaceId: string,
+  batch: readonly unknown[],
+  receivedAt: Date,
+): Promise<readonly { readonly index: number; readonly reason: string }[]> {
+  const { accepted, rejected } = parseBatch(
+    { batch },
+    { receivedAt, keepReceivedAt: false, newMessageId: () => 'x' },
+  );
+  await eventStore.appendMany(
+    accepted.map(({ event, streamIdentity }) => ({
+      streamId: contactStreamId(workspaceId, streamIdentity),
+      events: [
+        {
+          eventId: trackingEventId(workspaceId, event.data.messageId),
+          type: event.type,
+          data: event.data,
+          metadata: { workspaceId, schemaVersion: 1 },
+        },
+      ],
+      expected: ExpectedRevision.any,
+    })),
+  );
+  return rejected;
 }

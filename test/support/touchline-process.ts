@@ -1,15 +1,19 @@
 /**
- * The `touchline` program run from its TypeScript sources in a child process, compiled on the
- * fly with @swc/core (as the worker threads are in tests): a command that runs to its exit
- * code (`runTouchline`), or a long-running one, such as `serve`, whose JSON log lines a test
- * waits on (`startTouchline`).
+ * The `touchline` program in a child process: a command that runs to its exit code
+ * (`runTouchline`), or a long-running one, such as `serve`, whose JSON log lines a test or a
+ * benchmark waits on (`startTouchline`). From TypeScript sources (tests) it is compiled on
+ * the fly with @swc/core, as the worker threads are; compiled (benchmarks), the compiled
+ * program beside this module runs as is.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Run } from './cli-run';
 
+const runningFromSources = path.extname(__filename) === '.ts';
+/** The repository, or the folder the benchmarks are compiled to. */
 const repositoryRoot = path.resolve(__dirname, '../..');
+const program = path.join(repositoryRoot, 'src/infra/cli/touchline.js');
 
 const bootstrap = `
   const fs = require('node:fs');
@@ -32,7 +36,8 @@ const bootstrap = `
 type TouchlineChild = ChildProcessByStdio<null, Readable, Readable>;
 
 function spawnTouchline(args: readonly string[], env: Record<string, string>): TouchlineChild {
-  return spawn(process.execPath, ['-e', bootstrap, ...args], {
+  const entry = runningFromSources ? ['-e', bootstrap] : [program];
+  return spawn(process.execPath, [...entry, ...args], {
     cwd: repositoryRoot,
     env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
