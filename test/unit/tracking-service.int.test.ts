@@ -97,6 +97,119 @@ describe('TrackingService', () => {
     ]);
   });
 
+  describe('group commit', () => {
+    it('appends the requests that arrive together in one appendMany, answering each for its own messages', async () => {
+      const appendMany = jest.spyOn(store, 'appendMany');
+
+      const [first, second, third] = await Promise.all([
+        service.ingest('ws1', [
+          { type: 'track', userId: 'u1', event: 'A', messageId: 'a1' },
+          { type: 'track', userId: 'u1', event: 'A', messageId: 'a2' },
+        ]),
+        service.ingest('ws2', [
+          { type: 'track', userId: 'u2', event: 'B', messageId: 'b1' },
+          { type: 'track', event: 'No Id', messageId: 'b2' },
+        ]),
+        service.ingest('ws1', [{ type: 'page', anonymousId: 'x', messageId: 'c1' }]),
+      ]);
+
+      expect(appendMany).toHaveBeenCalledTimes(1);
+      const positions = new Map(
+        (await store.readAll()).map((event) => [event.eventId, event.position]),
+      );
+      expect(first).toEqual({
+        accepted: 2,
+        rejected: [],
+        position: positions.get(trackingEventId('ws1', 'a2')),
+      });
+      expect(second).toEqual({
+        accepted: 1,
+        rejected: [expect.objectContaining({ index: 1, reason: 'MISSING_ID' })],
+        position: positions.get(trackingEventId('ws2', 'b1')),
+      });
+      expect(third).toEqual({
+        accepted: 1,
+        rejected: [],
+        position: positions.get(trackingEventId('ws1', 'c1')),
+      });
+      expect(positions.size).toBe(4);
+    });
+
+    it('gives a messageId claimed by two requests of a group to the first, as if it had been stored earlier', async () => {
+      const [first, second, retry] = await Promise.all([
+        service.ingest('ws1', [{ type: 'track', userId: 'u1', event: 'A', messageId: 'same' }]),
+        service.ingest('ws1', [
+          { type: 'track', userId: 'u2', event: 'A', messageId: 'same' },
+          { type: 'track', userId: 'u2', event: 'A', messageId: 'own' },
+        ]),
+        service.ingest('ws1', [{ type: 'track', userId: 'u1', event: 'A', messageId: 'same' }]),
+      ]);
+
+      expect(first.accepted).toBe(1);
+      expect(second).toEqual({
+        accepted: 1,
+        rejected: [
+          expect.objectContaining({
+            index: 0,
+            reason: 'DUPLICATE_MESSAGE_ID',
+            message: 'messageId "same" is already stored for another person',
+          }),
+        ],
+        position: expect.any(BigInt),
+      });
+      // The same person's copy is a retry: stored once, answered with the first's position.
+      expect(retry).toEqual({ accepted: 1, rejected: [], position: first.position });
+      expect(await store.readStream(contactStreamId('ws1', 'u1'))).toHaveLength(1);
+      expect(await store.readStream(contactStreamId('ws1', 'u2'))).toHaveLength(1);
+    });
+
+    it('refuses, in a later group, a messageId stored for another person, and stores the rest', async () => {
+      await service.ingest('ws1', [
+        { type: 'track', userId: 'u1', event: 'A', messageId: 'taken' },
+      ]);
+
+      const [clash, other] = await Promise.all([
+        service.ingest('ws1', [
+          { type: 'track', userId: 'u2', event: 'A', messageId: 'taken' },
+          { type: 'track', userId: 'u2', event: 'A', messageId: 'free' },
+        ]),
+        service.ingest('ws1', [
+          { type: 'track', userId: 'u3', event: 'A', messageId: 'also-free' },
+        ]),
+      ]);
+
+      expect(clash.accepted).toBe(1);
+      expect(clash.rejected).toEqual([
+        expect.objectContaining({ index: 0, field: 'messageId', reason: 'DUPLICATE_MESSAGE_ID' }),
+      ]);
+      expect(other).toEqual(expect.objectContaining({ accepted: 1, rejected: [] }));
+      expect((await store.readAll()).map((event) => event.data)).toEqual([
+        expect.objectContaining({ userId: 'u1' }),
+        expect.objectContaining({ userId: 'u2', messageId: 'free' }),
+        expect.objectContaining({ userId: 'u3', messageId: 'also-free' }),
+      ]);
+    });
+
+    it('fails every request of a group whose append fails, and the next group goes on', async () => {
+      const appendMany = jest
+        .spyOn(store, 'appendMany')
+        .mockRejectedValueOnce(new Error('disk full'));
+
+      const failed = await Promise.allSettled([
+        service.ingest('ws1', [{ type: 'track', userId: 'u1', event: 'A', messageId: 'x1' }]),
+        service.ingest('ws1', [{ type: 'track', userId: 'u2', event: 'A', messageId: 'x2' }]),
+      ]);
+      const after = await service.ingest('ws1', [
+        { type: 'track', userId: 'u1', event: 'A', messageId: 'x1' },
+      ]);
+
+      expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      expect(appendMany).toHaveBeenCalledTimes(2);
+      expect(after.accepted).toBe(1);
+      expect(await store.readAll()).toHaveLength(1);
+    });
+  });
+
   it('answers no position and stores nothing when every message is rejected', async () => {
     const appendMany = jest.spyOn(store, 'appendMany');
 

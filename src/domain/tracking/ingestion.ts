@@ -333,14 +333,26 @@ function parseTimes(message: Fields, options: IngestionOptions): CallTimes {
           : [receivedAt, 'receivedAt'];
   assertPlausible(occurredAt, receivedAt, field);
   return {
-    occurredAt: isoString(occurredAt),
-    receivedAt: isoString(receivedAt),
+    occurredAt: occurredAt === arrival ? arrivalIso(options.receivedAt) : isoString(occurredAt),
+    receivedAt: receivedAt === arrival ? arrivalIso(options.receivedAt) : isoString(receivedAt),
     sentAt: sentAt === null ? null : isoString(sentAt),
     originalTimestamp: originalTimestamp === null ? null : isoString(originalTimestamp),
   };
 }
 
 const earliestMillis = Date.parse(ingestionLimits.earliestEventTime);
+
+/** The arrival time of a request as text, formatted once for all of its messages. */
+const arrivalIsos = new WeakMap<Date, string>();
+
+function arrivalIso(receivedAt: Date): string {
+  let iso = arrivalIsos.get(receivedAt);
+  if (iso === undefined) {
+    iso = receivedAt.toISOString();
+    arrivalIsos.set(receivedAt, iso);
+  }
+  return iso;
+}
 
 function assertPlausible(millis: number, receivedAt: number, field: string): void {
   if (millis < earliestMillis) {

@@ -1,6 +1,7 @@
 /**
  * Tracking ingestion: parse Segment-style calls (src/domain/tracking/ingestion.ts), then
- * append every accepted message to its contact's stream in ONE `appendMany`. Shared by the
+ * append every accepted message to its contact's stream in ONE `appendMany`, together with
+ * the requests that arrived meanwhile (group commit: see `scheduleFlush`). Shared by the
  * Segment-compatible HTTP router and the `trackEvents` GraphQL mutation, so both store the
  * same events with the same ids.
  *
@@ -20,6 +21,7 @@ import { contactStreamId, primaryIdentity } from '../../domain/tracking/tracking
 import {
   DuplicateEventError,
   ExpectedRevision,
+  type AppendResult,
   type EventStore,
   type StreamWrite,
 } from '../event-store/event-store';
@@ -82,7 +84,13 @@ export interface TrackingIngestor {
   ): Promise<IngestResult>;
 }
 
+/** A group append takes whole requests up to about this many messages. */
+const MAX_GROUP_MESSAGES = 5_000;
+
 export class TrackingService implements TrackingIngestor {
+  private readonly queue: QueuedIngest[] = [];
+  private flushScheduled = false;
+
   constructor(private readonly deps: TrackingServiceDependencies) {}
 
   /** Messages as the entries of a Segment batch (GraphQL's `trackEvents`). */
@@ -149,66 +157,162 @@ export class TrackingService implements TrackingIngestor {
   }
 
   /**
-   * Appends the accepted messages in one call. A messageId already stored for another
-   * person cannot be stored again under the same event id: that message is rejected, and
-   * the rest appended again (SQLite stored nothing of the failed call; EventStoreDB may have
-   * stored a part of it, which the next call recognises as retries).
+   * Queues a request's accepted messages for the next group append and answers once they
+   * are durably stored. Messages that reached nothing to store are answered at once.
    */
-  private async store(
+  private store(
     workspaceId: string,
     accepted: readonly AcceptedMessage[],
     rejected: readonly RejectedMessage[],
-    { source = 'segment', actor }: IngestOptions,
+    options: IngestOptions,
   ): Promise<IngestResult> {
-    const refused: RejectedMessage[] = [];
-    let pending = rejectReusedIds(workspaceId, accepted, refused);
-    for (;;) {
-      const writes = pending.map((message) => toStreamWrite(workspaceId, message, source, actor));
-      try {
-        const results = writes.length > 0 ? await this.deps.eventStore.appendMany(writes) : [];
-        const position = results.reduce<bigint | null>(
-          (latest, { position }) => (latest === null || position > latest ? position : latest),
-          null,
-        );
-        const allRejected = [...rejected, ...refused].sort((a, b) => a.index - b.index);
-        return { accepted: pending.length, rejected: allRejected, position };
-      } catch (error) {
-        if (!(error instanceof DuplicateEventError)) throw error;
-        const clashing = pending.filter(
-          (_, index) => writes[index]?.events[0]?.eventId === error.eventId,
-        );
-        if (clashing.length === 0) throw error;
-        for (const message of clashing) {
-          refused.push(duplicateMessageId(message, 'is already stored for another person'));
-        }
-        this.deps.logger.warn(
-          { workspaceId, messageId: clashing[0]?.event.data.messageId, count: clashing.length },
-          'tracking message refused: its messageId is already stored for another person',
-        );
-        pending = pending.filter((message) => !clashing.includes(message));
+    if (accepted.length === 0) {
+      return Promise.resolve({ accepted: 0, rejected: [...rejected], position: null });
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ workspaceId, accepted, rejected, options, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Group commit: the requests that arrived while the previous append ran (or in the same
+   * turn of the event loop) are appended together in ONE appendMany, so they share one
+   * transaction and its commit instead of paying one each. A request is still answered
+   * only after its own messages are durable, and its answer holds only its own messages.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const group: QueuedIngest[] = [];
+      let messages = 0;
+      while (this.queue.length > 0 && (group.length === 0 || messages < MAX_GROUP_MESSAGES)) {
+        const next = this.queue.shift() as QueuedIngest;
+        messages += next.accepted.length;
+        group.push(next);
       }
+      void this.appendGroup(group).finally(() => {
+        if (this.queue.length > 0) this.scheduleFlush();
+      });
+    });
+  }
+
+  /**
+   * Appends a group's messages in one call. A messageId already stored for another person
+   * cannot be stored again under the same event id: that message is rejected, and the rest
+   * appended again (SQLite stored nothing of the failed call; EventStoreDB may have stored a
+   * part of it, which the next call recognises as retries).
+   */
+  private async appendGroup(group: readonly QueuedIngest[]): Promise<void> {
+    const requests = claimMessageIds(group);
+    try {
+      for (;;) {
+        const pending = requests.flatMap((request) => request.pending);
+        try {
+          const results =
+            pending.length > 0
+              ? await this.deps.eventStore.appendMany(pending.map(({ write }) => write))
+              : [];
+          pending.forEach(({ request }, index) => {
+            const { position } = results[index] as AppendResult;
+            if (request.position === null || position > request.position) {
+              request.position = position;
+            }
+          });
+          break;
+        } catch (error) {
+          if (!(error instanceof DuplicateEventError)) throw error;
+          const clashing = pending.filter(({ eventId }) => eventId === error.eventId);
+          if (clashing.length === 0) throw error;
+          for (const { request, message } of clashing) {
+            request.refused.push(
+              duplicateMessageId(message, 'is already stored for another person'),
+            );
+            request.pending = request.pending.filter((entry) => entry.message !== message);
+          }
+          this.deps.logger.warn(
+            {
+              workspaceId: clashing[0]?.request.queued.workspaceId,
+              messageId: clashing[0]?.message.event.data.messageId,
+              count: clashing.length,
+            },
+            'tracking message refused: its messageId is already stored for another person',
+          );
+        }
+      }
+    } catch (error) {
+      for (const { queued } of requests) queued.reject(error as Error);
+      return;
+    }
+    for (const { queued, pending, refused, position } of requests) {
+      queued.resolve({
+        accepted: pending.length,
+        rejected: [...queued.rejected, ...refused].sort((a, b) => a.index - b.index),
+        position,
+      });
     }
   }
 }
 
+/** A request's parsed messages waiting for the next group append, and its answer. */
+interface QueuedIngest {
+  readonly workspaceId: string;
+  readonly accepted: readonly AcceptedMessage[];
+  readonly rejected: readonly RejectedMessage[];
+  readonly options: IngestOptions;
+  readonly resolve: (result: IngestResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** A request of a group while it is appended: what it still stores, refused, and reached. */
+interface GroupRequest {
+  readonly queued: QueuedIngest;
+  pending: PendingWrite[];
+  readonly refused: RejectedMessage[];
+  position: bigint | null;
+}
+
+interface PendingWrite {
+  readonly request: GroupRequest;
+  readonly message: AcceptedMessage;
+  readonly eventId: string;
+  readonly write: StreamWrite;
+}
+
 /**
- * Within one call, a messageId repeated for the same person is a retry (stored once); for
- * another person it is refused, as it would be if the first copy had been stored earlier.
+ * Turns a group into writes. A messageId repeated for the same person is a retry (stored
+ * once); for another person the first claim wins and a later one is refused, as it would
+ * be had the first been stored earlier: within one request "earlier in this call", across
+ * the group's requests (which arrived in this order) "already stored".
  */
-function rejectReusedIds(
-  workspaceId: string,
-  accepted: readonly AcceptedMessage[],
-  refused: RejectedMessage[],
-): AcceptedMessage[] {
-  const streamOf = new Map<string, string>();
-  return accepted.filter((message) => {
-    const { messageId } = message.event.data;
-    const streamId = contactStreamId(workspaceId, message.streamIdentity);
-    const first = streamOf.get(messageId);
-    if (first === undefined) streamOf.set(messageId, streamId);
-    if (first === undefined || first === streamId) return true;
-    refused.push(duplicateMessageId(message, 'was sent for another person earlier in this call'));
-    return false;
+function claimMessageIds(group: readonly QueuedIngest[]): GroupRequest[] {
+  const claims = new Map<string, { streamId: string; request: GroupRequest }>();
+  return group.map((queued) => {
+    const { workspaceId, options } = queued;
+    const request: GroupRequest = { queued, pending: [], refused: [], position: null };
+    for (const message of queued.accepted) {
+      const { messageId } = message.event.data;
+      const eventId = trackingEventId(workspaceId, messageId);
+      const streamId = contactStreamId(workspaceId, message.streamIdentity);
+      const claim = claims.get(eventId);
+      if (claim === undefined) claims.set(eventId, { streamId, request });
+      if (claim === undefined || claim.streamId === streamId) {
+        const write = toStreamWrite(workspaceId, streamId, eventId, message, options);
+        request.pending.push({ request, message, eventId, write });
+      } else {
+        request.refused.push(
+          duplicateMessageId(
+            message,
+            claim.request === request
+              ? 'was sent for another person earlier in this call'
+              : 'is already stored for another person',
+          ),
+        );
+      }
+    }
+    return request;
   });
 }
 
@@ -225,17 +329,18 @@ function duplicateMessageId(message: AcceptedMessage, why: string): RejectedMess
 
 function toStreamWrite(
   workspaceId: string,
+  streamId: string,
+  eventId: string,
   message: AcceptedMessage,
-  source: string,
-  actor: string | undefined,
+  { source = 'segment', actor }: IngestOptions,
 ): StreamWrite {
   const { event } = message;
   const { messageId } = event.data;
   return {
-    streamId: contactStreamId(workspaceId, message.streamIdentity),
+    streamId,
     events: [
       {
-        eventId: trackingEventId(workspaceId, messageId),
+        eventId,
         type: event.type,
         data: event.data,
         metadata: {
