@@ -11,6 +11,7 @@
  *    B's message (through the projector process's commit, the read store's commit notice,
  *    and B's read of the fresh totals). Reports p50 / p99.
  */
+import { HttpPoster } from './support/http-poster';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,21 +144,24 @@ async function ingest(cluster: Cluster, bodies: readonly string[]): Promise<numb
   const authorization = `Bearer ${cluster.ownerKey}`;
   let next = 0;
   let accepted = 0;
+  const poster = new HttpPoster(CONCURRENCY);
   const started = performance.now();
   const sender = async () => {
     while (next < bodies.length) {
       const index = next++;
-      const response = await fetch(urls[index % urls.length], {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json' },
-        body: bodies[index],
-      });
-      const answer = (await response.json()) as { accepted?: number };
-      if (!response.ok) throw new Error(`batch ${index}: HTTP ${response.status}`);
-      accepted += answer.accepted ?? 0;
+      const response = await poster.post(
+        urls[index % urls.length] as string,
+        bodies[index] as string,
+        {
+          authorization,
+        },
+      );
+      if (response.status !== 200) throw new Error(`batch ${index}: HTTP ${response.status}`);
+      accepted += (response.body as { accepted: number }).accepted;
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, sender));
+  poster.close();
   return accepted / ((performance.now() - started) / 1000);
 }
 

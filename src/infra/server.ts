@@ -61,8 +61,11 @@ import { AccessRefusal, principalOf, rateRefusal, requireKey } from './access/ht
 import { RateLimiter } from './access/rate-limiter';
 
 const GRAPHQL_PATH = '/graphql';
-/** The longest a projector batch waits for tracking requests in flight to be answered. */
-const PROJECTOR_MAX_YIELD_MS = 50;
+/**
+ * How long tracking ingestion stays busy after its last request is answered: longer than
+ * the gap between an answer and a client's next request while traffic arrives back to back.
+ */
+const INGESTION_QUIET_MS = 20;
 
 export interface RunningServer {
   readonly url: string;
@@ -101,14 +104,18 @@ export async function startServer(
   const eventStore = await openEventStore(config.eventStore);
   const readStore = await openReadStore(config.readStore);
   const changeFeed = new ChangeFeed();
-  // Declared before the projections start: their batches give way to tracking requests.
-  let priority: IngestionPriority | null = null;
-  const projectors = await startProjections(
-    config,
-    { eventStore, readStore, changeFeed, logger, hooks },
-    () => priority?.yieldToIngestion() ?? Promise.resolve(),
-  );
-  priority = new IngestionPriority(PROJECTOR_MAX_YIELD_MS, projectors.priority);
+  const projectors = await startProjections(config, {
+    eventStore,
+    readStore,
+    changeFeed,
+    logger,
+    hooks,
+  });
+  // Background projections give way to tracking requests (see BatchScheduler).
+  const priority = new IngestionPriority({
+    quietMs: INGESTION_QUIET_MS,
+    onBusyChange: projectors.onIngestionBusy,
+  });
   const manager = projectors.projectors;
   const accessControl = new AccessControl(eventStore, { cacheMs: config.keyCacheMs });
   await bootstrapWorkspace(accessControl, config, logger, hooks);
@@ -303,7 +310,7 @@ function createTrackingIngestor(
  * - `all` with both embedded stores: a projector worker on a thread of its own (requests
  *   never wait behind projector batches) and, here, the same follower;
  * - `all` otherwise: a projector worker in process, whose manager answers for them here;
- *   its batches give way to tracking requests in flight (IngestionPriority).
+ *   its background batches give way to tracking requests in flight (BatchScheduler).
  */
 async function startProjections(
   config: Config,
@@ -320,12 +327,12 @@ async function startProjections(
     logger: Logger;
     hooks: ServerHooks;
   },
-  yieldToIngestion: () => Promise<void>,
 ): Promise<{
   projectors: Projectors;
   thread: ProjectorThread | null;
   stop: () => Promise<void>;
-  priority: ConstructorParameters<typeof IngestionPriority>[1];
+  /** Where tracking ingestion's busy state goes (see IngestionPriority). */
+  onIngestionBusy?: (busy: boolean) => void;
 }> {
   const follower = () =>
     new ProjectionManager({
@@ -344,7 +351,6 @@ async function startProjections(
       projectors: manager,
       thread: null,
       stop: () => manager.stop(),
-      priority: {},
     };
   }
   if (
@@ -361,7 +367,6 @@ async function startProjections(
       batchSize: config.projectionBatchSize,
       logLevel: config.logLevel,
       logger,
-      maxYieldMs: PROJECTOR_MAX_YIELD_MS,
       leaseTtlMs: config.leaseTtlMs,
       onLost: () => hooks.onProjectionsLost?.(),
     });
@@ -374,8 +379,8 @@ async function startProjections(
         await manager.stop();
       },
       // On its own thread a projector never delays a request, but it competes with the
-      // ingestion thread for the cores: it gives way the same while requests are in flight.
-      priority: { onBusyChange: (busy) => thread.ingestionBusy(busy) },
+      // ingestion thread for the cores: its background batches give way the same.
+      onIngestionBusy: (busy) => thread.ingestionBusy(busy),
     };
   }
   const projector = await startProjector({
@@ -385,13 +390,12 @@ async function startProjections(
     batchSize: config.projectionBatchSize,
     logger,
     leaseTtlMs: config.leaseTtlMs,
-    beforeBatch: yieldToIngestion,
   });
   return {
     projectors: projector.manager,
     thread: null,
     stop: () => projector.stop(),
-    priority: {},
+    onIngestionBusy: (busy) => projector.scheduler.ingestionBusy(busy),
   };
 }
 

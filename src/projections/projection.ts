@@ -39,6 +39,12 @@ export interface Projection {
    * whatever the batch holds). The runner's own batch size applies when larger.
    */
   readonly minBatchSize?: number;
+  /**
+   * Optional: read as events happen (the campaign metrics dashboards watch), or read by the
+   * other projections (definitions). When the projector cannot keep up with everything, a
+   * live projection's batches go first and the others give way (see BatchScheduler).
+   */
+  readonly live?: boolean;
   /** Index hints per collection (field paths), used by adapters that can index. */
   readonly indexes?: Readonly<Record<string, readonly (readonly string[])[]>>;
   project(events: readonly RecordedEvent[], session: ProjectionSession): Promise<void>;
@@ -75,6 +81,7 @@ export function documentProjection<D extends Document>(definition: {
   collection: string;
   eventTypes: readonly string[];
   indexes?: readonly (readonly string[])[];
+  live?: boolean;
   /** The id of the document an event concerns, or null to ignore the event. */
   documentId: (event: RecordedEvent) => string | null;
   evolve: (document: D | null, event: RecordedEvent) => D | null;
@@ -86,6 +93,7 @@ export function documentProjection<D extends Document>(definition: {
     eventTypes: definition.eventTypes,
     collections: [collection],
     indexes: definition.indexes ? { [collection]: definition.indexes } : undefined,
+    live: definition.live,
     async project(events, session) {
       for (const event of events) {
         const id = definition.documentId(event);

@@ -762,7 +762,12 @@ describe('tenant isolation: a key of workspace A reaches nothing of workspace B'
         (status) => status.rebuild !== null && !status.rebuild.done,
       );
       if (!rebuilding && (await touchline.server.eventStore.headPosition()) === head) return;
-      if (Date.now() > deadline) throw new Error('the log did not settle in time');
+      if (Date.now() > deadline) {
+        const statuses = JSON.stringify(await touchline.server.manager.status(), (_, value) =>
+          typeof value === 'bigint' ? String(value) : value,
+        );
+        throw new Error(`the log did not settle in time; projections: ${statuses}`);
+      }
       await touchline.server.manager.waitForPosition(head + 1n, 200);
     }
   }

@@ -1,38 +1,62 @@
 import { IngestionPriority } from '../../src/infra/shared/ingestion-priority';
 
 describe('IngestionPriority', () => {
-  it('lets a projector batch go at once when no tracking request is in flight', async () => {
-    const priority = new IngestionPriority(60_000);
-    await expect(priority.yieldToIngestion()).resolves.toBeUndefined();
+  afterEach(() => jest.useRealTimers());
+
+  function tracked(options: { quietMs?: number; backlog?: number } = {}) {
+    const changes: boolean[] = [];
+    const priority = new IngestionPriority({
+      ...options,
+      onBusyChange: (busy) => changes.push(busy),
+    });
+    return { priority, changes };
+  }
+
+  it('is idle until a tracking request is in flight', () => {
+    const { priority, changes } = tracked();
+    expect(priority.busy).toBe(false);
+    priority.begin();
+    expect(priority.busy).toBe(true);
+    expect(changes).toEqual([true]);
   });
 
-  it('holds projector batches while requests are in flight and releases them when the last is answered', async () => {
-    const priority = new IngestionPriority(60_000);
+  it('turns idle when the last request in flight is answered, once per request', () => {
+    const { priority, changes } = tracked();
     const first = priority.begin();
     const second = priority.begin();
-    let released = false;
-    const waiting = priority.yieldToIngestion().then(() => {
-      released = true;
-    });
     first();
     first(); // answering twice counts once
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(released).toBe(false);
+    expect(priority.busy).toBe(true);
     second();
-    await waiting;
-    expect(released).toBe(true);
+    expect(priority.busy).toBe(false);
+    expect(changes).toEqual([true, false]);
   });
 
-  it('never holds a batch longer than its bound', async () => {
+  it('stays busy through a gap shorter than its quiet period', () => {
     jest.useFakeTimers();
-    try {
-      const priority = new IngestionPriority(50);
-      priority.begin();
-      const waiting = priority.yieldToIngestion();
-      jest.advanceTimersByTime(50);
-      await expect(waiting).resolves.toBeUndefined();
-    } finally {
-      jest.useRealTimers();
-    }
+    const { priority, changes } = tracked({ quietMs: 20 });
+    priority.begin()();
+    jest.advanceTimersByTime(15);
+    const next = priority.begin();
+    jest.advanceTimersByTime(30);
+    expect(priority.busy).toBe(true);
+    next();
+    jest.advanceTimersByTime(19);
+    expect(priority.busy).toBe(true);
+    jest.advanceTimersByTime(1);
+    expect(priority.busy).toBe(false);
+    expect(changes).toEqual([true, false]);
+  });
+
+  it('counts as busy only from `backlog` requests in flight', () => {
+    const { priority, changes } = tracked({ backlog: 2 });
+    const first = priority.begin();
+    expect(priority.busy).toBe(false);
+    const second = priority.begin();
+    expect(priority.busy).toBe(true);
+    second();
+    expect(priority.busy).toBe(false);
+    first();
+    expect(changes).toEqual([true, false]);
   });
 });

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../../src/domain/shared/events';
 import { ExpectedRevision } from '../../src/infra/event-store/event-store';
 import { SqliteEventStore } from '../../src/infra/event-store/sqlite-event-store';
 import { createLogger } from '../../src/infra/logger';
+import { BatchScheduler } from '../../src/infra/projections/batch-scheduler';
 import { ChangeFeed } from '../../src/infra/projections/change-feed';
 import {
   ProjectionManager,
@@ -197,7 +198,11 @@ describe('ProjectionManager', () => {
 
   function manager(
     projections: readonly Projection[],
-    options: { now?: () => number; logger?: ReturnType<typeof createLogger> } = {},
+    options: {
+      now?: () => number;
+      logger?: ReturnType<typeof createLogger>;
+      scheduler?: BatchScheduler;
+    } = {},
   ): ProjectionManager {
     const created = new ProjectionManager({
       eventStore,
@@ -207,6 +212,7 @@ describe('ProjectionManager', () => {
       batchSize: 5,
       logger: options.logger ?? createLogger('silent'),
       ...(options.now && { now: options.now }),
+      ...(options.scheduler && { scheduler: options.scheduler }),
     });
     managers.push(created);
     return created;
@@ -297,6 +303,74 @@ describe('ProjectionManager', () => {
       expect(sizes.large).toEqual([30]);
       expect(sizes.plain.every((size) => size <= 5)).toBe(true);
       expect(sizes.plain.reduce((sum, size) => sum + size, 0)).toBe(30);
+    });
+  });
+
+  describe('batch order', () => {
+    it('runs a live projection while background ones wait for ingestion to be idle', async () => {
+      // given counted and noted events, ingestion busy, and no trickle within the test
+      await append(eventStore, 'thing-a', 'Counted', 3);
+      const last = await append(eventStore, 'thing-b', 'Noted', 2);
+      const scheduler = new BatchScheduler({ trickleMs: 60_000 });
+      scheduler.ingestionBusy(true);
+      const projections = manager([{ ...counterProjection(), live: true }, notesProjection], {
+        scheduler,
+      });
+
+      // when the manager starts
+      await projections.start();
+
+      // then the live counter catches up and the background notes have not started
+      expect(await projections.waitForPosition(last.position, WAIT_MS, ['counter'])).toBe(true);
+      expect(await counts('counts_g1')).toEqual(new Map([['thing-a', 3]]));
+      expect(await projections.waitForPosition(last.position, 200, ['notes'])).toBe(false);
+      expect((await statusOf(projections, 'notes'))?.position).toBe(-1n);
+
+      // and once ingestion is idle the notes catch up too
+      scheduler.ingestionBusy(false);
+      expect(await projections.waitForPosition(last.position, WAIT_MS, ['notes'])).toBe(true);
+    });
+
+    it('stops at once while a background batch waits for its turn', async () => {
+      // given a background projection with events waiting and ingestion busy
+      await append(eventStore, 'thing-b', 'Noted', 2);
+      const scheduler = new BatchScheduler({ trickleMs: 60_000 });
+      scheduler.ingestionBusy(true);
+      const waiting = new Promise<void>((resolve) => {
+        const turn = scheduler.backgroundTurn.bind(scheduler);
+        jest.spyOn(scheduler, 'backgroundTurn').mockImplementation(() => {
+          resolve();
+          return turn();
+        });
+      });
+      const projections = manager([notesProjection], { scheduler });
+      await projections.start();
+      await within(waiting, 'a batch waiting for its turn');
+
+      // when it is stopped, then it does not wait for the turn (within() fails after 10 s)
+      const started = Date.now();
+      await stop(projections);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect((await registry('notes'))?.generation).toBe(1);
+    });
+
+    it('tells the scheduler after each live batch whether it was full', async () => {
+      // given 7 counted events and batches of 5
+      const last = await append(eventStore, 'thing-a', 'Counted', 7);
+      const scheduler = new BatchScheduler();
+      const liveBatch = jest.spyOn(scheduler, 'liveBatch');
+      const projections = manager([{ ...counterProjection(), live: true }, notesProjection], {
+        scheduler,
+      });
+
+      // when the live counter catches up
+      await projections.start();
+      expect(await projections.waitForPosition(last.position, WAIT_MS)).toBe(true);
+
+      // then its full batch marked it behind and its last batch not; the notes said nothing
+      expect(liveBatch.mock.calls.map(([, full]) => full)).toEqual([true, false]);
+      expect(new Set(liveBatch.mock.calls.map(([runner]) => runner)).size).toBe(1);
+      expect(scheduler.contended).toBe(false);
     });
   });
 

@@ -12,6 +12,7 @@
  * waits see every projection move, wherever it runs. A manager without a keeper (an API
  * process) only follows; asked for a rebuild, it passes the request on to the holder.
  */
+import type { BatchScheduler } from './batch-scheduler';
 import { DomainError } from '../../domain/shared/errors';
 import type { ProjectionStatusView, RebuildProgressView } from '../../graphql/context';
 import type { DocumentChange, Projection } from '../../projections/projection';
@@ -97,8 +98,8 @@ export interface ProjectionManagerOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Awaited before each projector batch (see IngestionPriority). */
-  readonly beforeBatch?: () => Promise<void>;
+  /** Orders batches when the projector cannot do everything at once (see BatchScheduler). */
+  readonly scheduler?: BatchScheduler;
   /**
    * E.g. recomputing the funnels when their definitions change, the segment scheduler:
    * each runs where its projection runs.
@@ -553,13 +554,19 @@ export class ProjectionManager implements Projectors {
 
   private runner(entry: Entry, generation: number): ProjectionRunner {
     const { projection } = entry;
+    const { scheduler } = this.options;
+    const batchSize = Math.max(this.options.batchSize, projection.minBatchSize ?? 0);
+    // Only the serving runner of a live projection is live; a rebuild, asked for by someone
+    // waiting on it, never waits for a turn.
+    const live = () => projection.live === true && entry.active === runner;
+    const rebuilding = () => entry.rebuild?.runner === runner;
     const runner: ProjectionRunner = new ProjectionRunner({
       projection,
       checkpointName: checkpointName(projection.name, generation),
       physical: (logical) => physicalName(logical, generation),
       eventStore: this.options.eventStore,
       readStore: this.options.readStore,
-      batchSize: Math.max(this.options.batchSize, projection.minBatchSize ?? 0),
+      batchSize,
       logger: this.options.logger,
       seal: (batch) => ({
         fence: this.fence(entry),
@@ -569,8 +576,14 @@ export class ProjectionManager implements Projectors {
           changes: generation === entry.generation ? batch.changes : [],
         }),
       }),
-      onCommitted: (batch) => this.committed(entry, generation, batch),
-      beforeBatch: this.options.beforeBatch,
+      onCommitted: (batch) => {
+        if (live()) scheduler?.liveBatch(runner.name, batch.events >= batchSize);
+        this.committed(entry, generation, batch);
+      },
+      ...(scheduler && {
+        beforeBatch: () =>
+          live() || rebuilding() ? Promise.resolve() : scheduler.backgroundTurn(),
+      }),
     });
     return runner;
   }

@@ -29,8 +29,6 @@ export interface ProjectorThreadOptions {
   readonly batchSize: number;
   readonly logLevel: LogLevel;
   readonly logger: Logger;
-  /** The longest a projector batch waits while ingestion is busy. */
-  readonly maxYieldMs: number;
   readonly leaseTtlMs: number;
   /**
    * Called when the thread stops without being asked (a crash, its heap exhausted): the read
@@ -52,7 +50,6 @@ export class ProjectorThread {
       readStorePath: this.options.readStorePath,
       batchSize: this.options.batchSize,
       logLevel: this.options.logLevel,
-      maxYieldMs: this.options.maxYieldMs,
       leaseTtlMs: this.options.leaseTtlMs,
     });
     this.worker = worker;

@@ -9,7 +9,6 @@ import type { LogLevel } from '../config';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createLogger } from '../logger';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
-import { IngestionPriority } from '../shared/ingestion-priority';
 import { ChangeFeed } from './change-feed';
 import { type RunningProjector, startProjector } from './projector';
 import type { FromProjector, ToProjector } from './projector-thread';
@@ -19,7 +18,6 @@ interface ProjectorWorkerData {
   readonly readStorePath: string;
   readonly batchSize: number;
   readonly logLevel: LogLevel;
-  readonly maxYieldMs: number;
   readonly leaseTtlMs: number;
 }
 
@@ -29,20 +27,16 @@ const options = workerData as ProjectorWorkerData;
 const logger = createLogger(options.logLevel).child({ thread: 'projector' });
 const eventStore = SqliteEventStore.open({ path: options.eventStorePath });
 const readStore = EmbeddedReadStore.open({ path: options.readStorePath });
-// Mirrors the API thread's view of tracking ingestion: projector batches give way while it is busy.
-const priority = new IngestionPriority(options.maxYieldMs);
-let ingestionDone: (() => void) | null = null;
 let projector: RunningProjector | null = null;
+// The API thread's view of tracking ingestion, until the projector is running.
+let ingestionBusy = false;
 const send = (message: FromProjector) => port.postMessage(message);
 
 port.on('message', (message: ToProjector) => {
   switch (message.type) {
     case 'ingestion':
-      if (message.busy) ingestionDone ??= priority.begin();
-      else {
-        ingestionDone?.();
-        ingestionDone = null;
-      }
+      ingestionBusy = message.busy;
+      projector?.scheduler.ingestionBusy(message.busy);
       return;
     case 'close':
       void close();
@@ -57,10 +51,10 @@ void startProjector({
   batchSize: options.batchSize,
   logger,
   leaseTtlMs: options.leaseTtlMs,
-  beforeBatch: () => priority.yieldToIngestion(),
 }).then(
   (running) => {
     projector = running;
+    running.scheduler.ingestionBusy(ingestionBusy);
     send({ type: 'ready' });
   },
   (error: unknown) => {

@@ -11,6 +11,7 @@ import type { EventStore } from '../event-store/event-store';
 import type { Logger } from '../logger';
 import { createProcessManagers } from '../process-managers/process-managers';
 import { LeaseKeeper } from '../shared/lease-keeper';
+import { BatchScheduler } from './batch-scheduler';
 import { createProjectionManager } from './catalog';
 import type { ChangeFeed } from './change-feed';
 import type { ProjectionManager } from './projection-manager';
@@ -22,13 +23,13 @@ export interface ProjectorOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly leaseTtlMs: number;
-  /** Awaited before each projection batch (see IngestionPriority). */
-  readonly beforeBatch?: () => Promise<void>;
 }
 
 export interface RunningProjector {
   readonly manager: ProjectionManager;
   readonly leases: LeaseKeeper;
+  /** Orders the batches: tell it when tracking ingestion is busy (see IngestionPriority). */
+  readonly scheduler: BatchScheduler;
   /** Stops every job at a checkpoint and lets the leases go, for another worker to take. */
   stop(): Promise<void>;
 }
@@ -36,6 +37,7 @@ export interface RunningProjector {
 export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
   const { eventStore, readStore, changeFeed, batchSize, logger } = options;
   const leases = new LeaseKeeper({ readStore, logger, ttlMs: options.leaseTtlMs });
+  const scheduler = new BatchScheduler();
   const manager = createProjectionManager({
     eventStore,
     readStore,
@@ -43,7 +45,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     batchSize,
     logger,
     leases,
-    ...(options.beforeBatch && { beforeBatch: options.beforeBatch }),
+    scheduler,
   });
   const commands = new CommandHandler(eventStore);
   const processManagers = createProcessManagers({
@@ -66,6 +68,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   return {
     manager,
     leases,
+    scheduler,
     stop: async () => {
       await leases.stop();
       await manager.stop();

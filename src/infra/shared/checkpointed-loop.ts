@@ -31,7 +31,7 @@ export interface CheckpointedLoopOptions {
   readonly logger: Logger;
   /** First retry delay; doubles per consecutive failure up to 30 s. */
   readonly retryDelayMs?: number;
-  /** Awaited before each batch: lets more urgent work go first. */
+  /** Awaited before each batch (see BatchScheduler); a stop does not wait for it. */
   readonly beforeBatch?: () => Promise<void>;
   /**
    * Handles one batch read after checkpoint `after` (`-1n`: none) and commits it with the
@@ -52,6 +52,10 @@ export class CheckpointedLoop {
   private currentFilter: EventFilter;
   private stopping = false;
   private readonly abort = new AbortController();
+  /** Settles when stop() is called: a batch waiting for its turn goes no further. */
+  private readonly stopRequested = new Promise<void>((resolve) =>
+    this.abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   private loop: Promise<void> | null = null;
 
   constructor(private readonly options: CheckpointedLoopOptions) {
@@ -119,7 +123,10 @@ export class CheckpointedLoop {
         if (this.stopping) break;
         this.state = 'running';
         for await (const batch of batches(this.subscription, this.options.batchSize)) {
-          await this.options.beforeBatch?.();
+          if (this.options.beforeBatch) {
+            await Promise.race([this.options.beforeBatch(), this.stopRequested]);
+            if (this.stopping) break;
+          }
           await this.options.handle(batch, this.position);
           this.position = batch[batch.length - 1].position;
           failures = 0;

@@ -27,6 +27,7 @@ export type AttributionSettingsDocument = {
 
 export const attributionSettingsProjection = documentProjection<AttributionSettingsDocument>({
   name: attributionSettingsProjectionName,
+  live: true,
   version: 1,
   collection: attributionSettingsCollection,
   eventTypes: attributionSettingsEventTypes,

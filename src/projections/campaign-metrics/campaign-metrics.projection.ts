@@ -115,6 +115,7 @@ const EMAIL: Channel = 'email';
 
 export const campaignMetricsProjection: Projection = {
   name: campaignMetricsProjectionName,
+  live: true,
   version: 1,
   eventTypes: campaignMetricsEventTypes,
   collections: Object.values(campaignMetricsCollections),

@@ -171,6 +171,7 @@ export function evolveCampaignDocument(
 
 export const campaignsProjection = documentProjection<CampaignDocument>({
   name: 'campaigns',
+  live: true,
   // 2: documents carry `content` (CampaignContentApplied).
   version: 2,
   collection: campaignsCollection,

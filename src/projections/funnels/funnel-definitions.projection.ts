@@ -32,6 +32,7 @@ export function funnelDocumentId(workspaceId: string, funnelId: string): string 
 
 export const funnelDefinitionsProjection = documentProjection<FunnelDefinitionDocument>({
   name: funnelDefinitionsProjectionName,
+  live: true,
   version: 1,
   collection: funnelDefinitionsCollection,
   eventTypes: funnelEventTypes,
