@@ -354,6 +354,32 @@ describe('ProjectionManager', () => {
       expect((await registry('notes'))?.generation).toBe(1);
     });
 
+    it('runs a rebuild of a background projection while its serving runner waits for a turn', async () => {
+      // given a background projection caught up, then more events while ingestion is busy
+      await append(eventStore, 'thing-a', 'Counted', 3);
+      const scheduler = new BatchScheduler({ trickleMs: 60_000 });
+      const projections = manager([counterProjection()], { scheduler });
+      await projections.start();
+      const first = await append(eventStore, 'thing-a', 'Counted');
+      expect(await projections.waitForPosition(first.position, WAIT_MS)).toBe(true);
+      scheduler.ingestionBusy(true);
+      const last = await append(eventStore, 'thing-b', 'Counted', 2);
+
+      // when it is rebuilt, then the rebuild catches up and serves without waiting its turn
+      await projections.rebuild('counter');
+      await until(changeFeed, () => projections.collection('counts') === 'counts_g2', 'switch');
+      expect(projections.rebuildProgress('counter')).toMatchObject({
+        position: last.position,
+        done: true,
+      });
+      expect(await counts('counts_g2')).toEqual(
+        new Map([
+          ['thing-a', 4],
+          ['thing-b', 2],
+        ]),
+      );
+    });
+
     it('tells the scheduler after each live batch whether it was full', async () => {
       // given 7 counted events and batches of 5
       const last = await append(eventStore, 'thing-a', 'Counted', 7);

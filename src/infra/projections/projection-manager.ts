@@ -556,10 +556,9 @@ export class ProjectionManager implements Projectors {
     const { projection } = entry;
     const { scheduler } = this.options;
     const batchSize = Math.max(this.options.batchSize, projection.minBatchSize ?? 0);
-    // Only the serving runner of a live projection is live; a rebuild, asked for by someone
-    // waiting on it, never waits for a turn.
-    const live = () => projection.live === true && entry.active === runner;
-    const rebuilding = () => entry.rebuild?.runner === runner;
+    // Only the serving runner waits for a turn (a background projection's) or tells of its
+    // batches (a live one's); a rebuild, asked for by someone waiting on it, never waits.
+    const serving = () => entry.active === runner;
     const runner: ProjectionRunner = new ProjectionRunner({
       projection,
       checkpointName: checkpointName(projection.name, generation),
@@ -577,12 +576,14 @@ export class ProjectionManager implements Projectors {
         }),
       }),
       onCommitted: (batch) => {
-        if (live()) scheduler?.liveBatch(runner.name, batch.events >= batchSize);
+        if (projection.live && serving()) {
+          scheduler?.liveBatch(runner.name, batch.events >= batchSize);
+        }
         this.committed(entry, generation, batch);
       },
       ...(scheduler && {
         beforeBatch: () =>
-          live() || rebuilding() ? Promise.resolve() : scheduler.backgroundTurn(),
+          serving() && !projection.live ? scheduler.backgroundTurn() : Promise.resolve(),
       }),
     });
     return runner;

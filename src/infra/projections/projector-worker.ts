@@ -9,6 +9,7 @@ import type { LogLevel } from '../config';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createLogger } from '../logger';
 import { EmbeddedReadStore } from '../read-store/embedded-read-store';
+import { BatchScheduler } from './batch-scheduler';
 import { ChangeFeed } from './change-feed';
 import { type RunningProjector, startProjector } from './projector';
 import type { FromProjector, ToProjector } from './projector-thread';
@@ -27,16 +28,15 @@ const options = workerData as ProjectorWorkerData;
 const logger = createLogger(options.logLevel).child({ thread: 'projector' });
 const eventStore = SqliteEventStore.open({ path: options.eventStorePath });
 const readStore = EmbeddedReadStore.open({ path: options.readStorePath });
+// Told by the API thread whether tracking ingestion is busy, from before the projector runs.
+const scheduler = new BatchScheduler();
 let projector: RunningProjector | null = null;
-// The API thread's view of tracking ingestion, until the projector is running.
-let ingestionBusy = false;
 const send = (message: FromProjector) => port.postMessage(message);
 
 port.on('message', (message: ToProjector) => {
   switch (message.type) {
     case 'ingestion':
-      ingestionBusy = message.busy;
-      projector?.scheduler.ingestionBusy(message.busy);
+      scheduler.ingestionBusy(message.busy);
       return;
     case 'close':
       void close();
@@ -51,10 +51,10 @@ void startProjector({
   batchSize: options.batchSize,
   logger,
   leaseTtlMs: options.leaseTtlMs,
+  scheduler,
 }).then(
   (running) => {
     projector = running;
-    running.scheduler.ingestionBusy(ingestionBusy);
     send({ type: 'ready' });
   },
   (error: unknown) => {

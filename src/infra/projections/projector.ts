@@ -23,6 +23,8 @@ export interface ProjectorOptions {
   readonly batchSize: number;
   readonly logger: Logger;
   readonly leaseTtlMs: number;
+  /** Orders the batches (see BatchScheduler); omitted: one of its own. */
+  readonly scheduler?: BatchScheduler;
 }
 
 export interface RunningProjector {
@@ -37,7 +39,7 @@ export interface RunningProjector {
 export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
   const { eventStore, readStore, changeFeed, batchSize, logger } = options;
   const leases = new LeaseKeeper({ readStore, logger, ttlMs: options.leaseTtlMs });
-  const scheduler = new BatchScheduler();
+  const scheduler = options.scheduler ?? new BatchScheduler();
   const manager = createProjectionManager({
     eventStore,
     readStore,
