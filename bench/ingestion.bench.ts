@@ -23,10 +23,10 @@ import { SqliteEventStore } from '../src/infra/event-store/sqlite-event-store';
 import { trackingEventId } from '../src/infra/ingestion/tracking-event-id';
 import { createLogger } from '../src/infra/logger';
 import { type RunningServer, startServer } from '../src/infra/server';
-import { generateTraffic, toBatches } from '../test/support/traffic';
 import { workspaceKey } from './support/workspace-key';
 import { fmt, percentile } from './support/figures';
 import { HttpPoster } from './support/http-poster';
+import { batchBodies } from './support/traffic-log';
 
 const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
@@ -41,7 +41,7 @@ interface LoadPlan {
   readonly url: string;
   /** The Authorization header of every batch: an ingest key, as Segment SDKs send it. */
   readonly authorization: string;
-  readonly bodies: string[];
+  readonly bodies: readonly string[];
   readonly concurrency: number;
   /** Batches per second; 0 = as fast as the server answers. */
   readonly batchesPerSecond: number;
@@ -64,17 +64,14 @@ if (!isMainThread) {
 }
 
 async function main(): Promise<void> {
-  const day = generateTraffic({
+  const { bodies, messages } = batchBodies({
     seed: 1,
-    contacts: CONTACTS,
     day: '2026-11-20T00:00:00.000Z',
-    retryShare: 0,
-    orderResendShare: 0,
+    contacts: CONTACTS,
+    batchSize: BATCH_SIZE,
   });
-  const bodies = toBatches(day.messages, BATCH_SIZE).map((batch) => JSON.stringify(batch));
-  const events = day.messages.length;
   console.log(
-    `traffic: ${events} messages from ${CONTACTS} contacts in ${bodies.length} batches of ${BATCH_SIZE}`,
+    `traffic: ${messages} messages from ${CONTACTS} contacts in ${bodies.length} batches of ${BATCH_SIZE}`,
   );
 
   // The machine's speed drifts from minute to minute (a shared VM): the baseline and the
@@ -105,16 +102,12 @@ async function main(): Promise<void> {
     }
     if (!server) throw new Error('no rounds were run');
 
-    const paced = generateTraffic({
+    const pacedBodies = batchBodies({
       seed: 2,
-      contacts: CONTACTS,
       day: '2026-11-21T00:00:00.000Z',
-      retryShare: 0,
-      orderResendShare: 0,
-    });
-    const pacedBodies = toBatches(paced.messages, BATCH_SIZE)
-      .slice(0, (PACED_RATE * PACED_SECONDS) / BATCH_SIZE)
-      .map((batch) => JSON.stringify(batch));
+      contacts: CONTACTS,
+      batchSize: BATCH_SIZE,
+    }).bodies.slice(0, (PACED_RATE * PACED_SECONDS) / BATCH_SIZE);
     const ingestUrl = server.url.replace(/\/graphql$/, '/v1/batch');
     const lag = await measureLag(server, {
       url: ingestUrl,
@@ -175,7 +168,7 @@ async function acceptDay(
   const load = await runLoad({
     url: server.url.replace(/\/graphql$/, '/v1/batch'),
     authorization,
-    bodies: [...bodies],
+    bodies,
     concurrency: CONCURRENCY,
     batchesPerSecond: 0,
   });

@@ -22,7 +22,7 @@ import {
   startTouchline,
   type TouchlineProcess,
 } from '../test/support/touchline-process';
-import { generateTraffic, toBatches } from '../test/support/traffic';
+import { batchBodies } from './support/traffic-log';
 import { fmt, percentile } from './support/figures';
 
 const BATCH_SIZE = 500;
@@ -37,16 +37,14 @@ main().catch((error: unknown) => {
 });
 
 async function main(): Promise<void> {
-  const day = generateTraffic({
+  const { bodies, messages } = batchBodies({
     seed: 1,
-    contacts: CONTACTS,
     day: '2026-11-20T00:00:00.000Z',
-    retryShare: 0,
-    orderResendShare: 0,
+    contacts: CONTACTS,
+    batchSize: BATCH_SIZE,
   });
-  const bodies = toBatches(day.messages, BATCH_SIZE).map((batch) => JSON.stringify(batch));
   console.log(
-    `traffic: ${day.messages.length} messages in ${bodies.length} batches of ${BATCH_SIZE}, ${CONCURRENCY} requests in flight`,
+    `traffic: ${messages} messages in ${bodies.length} batches of ${BATCH_SIZE}, ${CONCURRENCY} requests in flight`,
   );
 
   // The API processes alone first: what a second one adds to ingestion itself.

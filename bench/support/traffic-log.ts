@@ -57,3 +57,27 @@ export async function appendTrackingBatch(
   );
   return rejected;
 }
+
+/**
+ * A day of traffic from `contacts` people as `/v1/batch` bodies of `batchSize` messages, with
+ * no retried messages or resent orders: every message is new to the server. Also answers how
+ * many messages the bodies hold.
+ */
+export function batchBodies(options: {
+  readonly seed: number;
+  readonly day: string;
+  readonly contacts: number;
+  readonly batchSize: number;
+}): { readonly bodies: string[]; readonly messages: number } {
+  const { messages } = generateTraffic({
+    seed: options.seed,
+    contacts: options.contacts,
+    day: options.day,
+    retryShare: 0,
+    orderResendShare: 0,
+  });
+  return {
+    bodies: toBatches(messages, options.batchSize).map((batch) => JSON.stringify(batch)),
+    messages: messages.length,
+  };
+}
