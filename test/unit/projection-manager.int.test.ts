@@ -398,6 +398,24 @@ describe('ProjectionManager', () => {
       expect(new Set(liveBatch.mock.calls.map(([runner]) => runner)).size).toBe(1);
       expect(scheduler.contended).toBe(false);
     });
+
+    it('counts a live batch of larger pages (minBatchSize) as behind from the configured batch size', async () => {
+      // given 7 counted events, batches of 5, and a live counter that reads pages of 100
+      const last = await append(eventStore, 'thing-a', 'Counted', 7);
+      const scheduler = new BatchScheduler();
+      const liveBatch = jest.spyOn(scheduler, 'liveBatch');
+      const projections = manager(
+        [{ ...counterProjection(), live: true, minBatchSize: 100 }, notesProjection],
+        { scheduler },
+      );
+
+      // when it catches up in one batch of 7
+      await projections.start();
+      expect(await projections.waitForPosition(last.position, WAIT_MS)).toBe(true);
+
+      // then that batch, short of its page but more than the projector's batch, was behind
+      expect(liveBatch.mock.calls.map(([, full]) => full)).toEqual([true]);
+    });
   });
 
   describe('waitForPosition', () => {

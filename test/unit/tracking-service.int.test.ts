@@ -135,6 +135,27 @@ describe('TrackingService', () => {
       expect(positions.size).toBe(4);
     });
 
+    it('caps a group at about 2,000 messages of whole requests, so the next group waits queued behind it', async () => {
+      const appendMany = jest.spyOn(store, 'appendMany');
+      const request = (r: number) =>
+        Array.from({ length: 500 }, (_, i) => ({
+          type: 'track',
+          userId: `u${i % 7}`,
+          event: 'A',
+          messageId: `r${r}-${i}`,
+        }));
+
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, r) => service.ingest('ws1', request(r))),
+      );
+
+      // Four requests fill the first group; the other two follow in the next one.
+      expect(appendMany.mock.calls.map(([writes]) => writes.length)).toEqual([2_000, 1_000]);
+      expect(answers.map((answer) => answer.accepted)).toEqual([500, 500, 500, 500, 500, 500]);
+      expect(answers[3]!.position! < answers[4]!.position!).toBe(true);
+      expect(await store.readAll()).toHaveLength(3_000);
+    });
+
     it('gives a messageId claimed by two requests of a group to the first, as if it had been stored earlier', async () => {
       const [first, second, retry] = await Promise.all([
         service.ingest('ws1', [{ type: 'track', userId: 'u1', event: 'A', messageId: 'same' }]),

@@ -84,8 +84,14 @@ export interface TrackingIngestor {
   ): Promise<IngestResult>;
 }
 
-/** A group append takes whole requests up to about this many messages. */
-const MAX_GROUP_MESSAGES = 5_000;
+/**
+ * A group append takes whole requests up to about this many messages (four batches of 500).
+ * A group that took everything waiting would leave the thread idle after each commit, while
+ * its answers travel and the clients' next requests arrive; with a cap, the next group is
+ * already queued behind the one appending. Measured with 8 requests of 500 in flight: 2,000
+ * to 3,000 accepted a sixth more than 5,000, and 1,000 (one commit per two requests) less.
+ */
+const MAX_GROUP_MESSAGES = 2_000;
 
 export class TrackingService implements TrackingIngestor {
   private readonly queue: QueuedIngest[] = [];

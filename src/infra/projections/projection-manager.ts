@@ -577,7 +577,9 @@ export class ProjectionManager implements Projectors {
       }),
       onCommitted: (batch) => {
         if (projection.live && serving()) {
-          scheduler?.liveBatch(runner.name, batch.events >= batchSize);
+          // Behind when it read a full batch of the projector's size: a projection reading
+          // larger pages (minBatchSize) rarely fills one, yet is behind all the same.
+          scheduler?.liveBatch(runner.name, batch.events >= this.options.batchSize);
         }
         this.committed(entry, generation, batch);
       },

