@@ -2,9 +2,10 @@
  * `npm run bench` — ingestion: a day of realistic Segment traffic (10,000 contacts, mixed
  * event types) posted to /v1/batch in batches of 500 over HTTP on loopback, against the
  * raw rate of inserting the same rows straight into SQLite in the same run. The baseline and
- * the server take turns for BENCH_ROUNDS rounds (default 3), each server on a fresh data
- * directory, and the medians are compared: this machine's speed drifts by ±15 % between
- * minutes, which one pair of runs would mistake for a difference.
+ * the server take turns for BENCH_ROUNDS rounds (default 5), each server on a fresh data
+ * directory: this machine's speed drifts by ±15 % between minutes, which one pair of runs
+ * would mistake for a difference. Each server round is compared with the mean of the
+ * baselines just before and just after it, and the ratio reported is the rounds' median.
  *
  * Reports: events/s accepted (durably appended), events/s projected into the campaign
  * metrics, the ratio to the raw insert rate (target ≥ 0.5), and the projector's lag while
@@ -32,8 +33,8 @@ const BATCH_SIZE = 500;
 const CONTACTS = 10_000;
 const PACED_RATE = 20_000;
 const PACED_SECONDS = 10;
-/** Baseline and server runs, taken in turns. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Server runs, each between two baseline runs. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Requests in flight at once, as from many SDK clients posting batches in parallel. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
@@ -96,11 +97,17 @@ async function main(): Promise<void> {
       authorization = `Basic ${Buffer.from(`${ingestKey}:`).toString('base64')}`;
       const round = await acceptDay(server, authorization, bodies, raw);
       rounds.push(round);
-      console.log(
-        `round ${index + 1}: raw ${fmt(raw)} events/s, accepted ${fmt(round.accepted)} events/s (${(round.accepted / raw).toFixed(2)} × raw; batch p50 ${round.p50Ms.toFixed(1)} ms, p99 ${round.p99Ms.toFixed(1)} ms), projected into campaign metrics ${fmt(round.projected)} events/s, all projections caught up after ${round.allCaughtUpSeconds.toFixed(1)} s`,
-      );
     }
     if (!server) throw new Error('no rounds were run');
+    // The baseline after the last round (its server idle, every projection caught up).
+    const rawAfter = await rawInsertRate(bodies);
+    rounds.forEach((round, index) => {
+      const after = rounds[index + 1]?.rawBefore ?? rawAfter;
+      round.raw = (round.rawBefore + after) / 2;
+      console.log(
+        `round ${index + 1}: raw ${fmt(round.rawBefore)} before and ${fmt(after)} after, accepted ${fmt(round.accepted)} events/s (${(round.accepted / round.raw).toFixed(2)} × their mean; batch p50 ${round.p50Ms.toFixed(1)} ms, p99 ${round.p99Ms.toFixed(1)} ms), projected into campaign metrics ${fmt(round.projected)} events/s, all projections caught up after ${round.allCaughtUpSeconds.toFixed(1)} s`,
+      );
+    });
 
     const pacedBodies = batchBodies({
       seed: 2,
@@ -120,14 +127,15 @@ async function main(): Promise<void> {
 
     const raw = median(rounds.map((round) => round.raw));
     const accepted = median(rounds.map((round) => round.accepted));
-    const ratio = accepted / raw;
+    const ratios = rounds.map((round) => round.accepted / round.raw);
+    const ratio = median(ratios);
     console.log('');
     console.log(`| measure (median of ${rounds.length} rounds) | value | target |`);
     console.log('|---|---|---|');
     console.log(`| raw SQLite insert (baseline) | ${fmt(raw)} events/s | |`);
     console.log(`| accepted over HTTP (durably appended) | ${fmt(accepted)} events/s | |`);
     console.log(
-      `| accepted / raw | ${ratio.toFixed(2)} (rounds: ${rounds.map((round) => (round.accepted / round.raw).toFixed(2)).join(', ')}) | ≥ 0.50 ${ratio >= 0.5 ? 'met' : 'MISSED'} |`,
+      `| accepted / raw (median of the rounds) | ${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}) | ≥ 0.50 ${ratio >= 0.5 ? 'met' : 'MISSED'} |`,
     );
     console.log(
       `| projected into campaign metrics | ${fmt(median(rounds.map((round) => round.projected)))} events/s | |`,
@@ -148,7 +156,9 @@ async function main(): Promise<void> {
 
 interface Round {
   /** Events/s of the baseline just before the server's turn. */
-  readonly raw: number;
+  readonly rawBefore: number;
+  /** The mean of the baselines just before and just after the server's turn. */
+  raw: number;
   readonly accepted: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -179,6 +189,7 @@ async function acceptDay(
   // The next round, or the paced phase, starts from a quiet system: every projection caught up.
   await server.manager.waitForPosition(head, 600_000);
   return {
+    rawBefore: raw,
     raw,
     accepted: load.accepted / load.seconds,
     p50Ms: percentile(load.latenciesMs, 50),
