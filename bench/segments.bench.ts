@@ -16,7 +16,10 @@
  * the segments projection builds too) over a copy of the same setup.
  *
  * Environment: BENCH_LOG=<file> keeps the setup log between runs (it is copied, never appended
- * to); BENCH_SECONDS (30), BENCH_RATE (10000), BENCH_CONTACTS (100000), BENCH_BACKLOG (100000).
+ * to); BENCH_STATE=<dir> keeps the segments' log and read store as the back-fill left them
+ * (copied too), so that a later run goes straight to phase 3 — for working on the live path,
+ * within hours of the first run (the setup's windows are relative to when it was written);
+ * BENCH_SECONDS (30), BENCH_RATE (10000), BENCH_CONTACTS (100000), BENCH_BACKLOG (100000).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -167,20 +170,23 @@ interface BacklogFigures {
 }
 
 interface SegmentsFigures {
-  readonly setup: SetupFigures;
+  /** Null when the setup and back-fill came from BENCH_STATE. */
+  readonly setup: SetupFigures | null;
   readonly preview: PreviewFigures;
-  readonly backfill: {
-    /** From appending the definitions until they are projected. */
-    readonly definitionSeconds: number;
-    /** From appending the definitions until every back-fill has finished. */
-    readonly seconds: number;
-    readonly ticks: number;
-    readonly memberships: number;
-    readonly evaluations: number;
-    readonly rssMb: number;
-  };
+  readonly backfill: BackfillFigures | null;
   readonly live: LiveFigures;
   readonly backlog: BacklogFigures;
+}
+
+interface BackfillFigures {
+  /** From appending the definitions until they are projected. */
+  readonly definitionSeconds: number;
+  /** From appending the definitions until every back-fill has finished. */
+  readonly seconds: number;
+  readonly ticks: number;
+  readonly memberships: number;
+  readonly evaluations: number;
+  readonly rssMb: number;
 }
 
 interface ContactsFigures {
@@ -190,10 +196,61 @@ interface ContactsFigures {
 }
 
 async function runSegments(logPath: string, dir: string): Promise<SegmentsFigures> {
-  const eventStore = SqliteEventStore.open({ path: logPath });
   const readStorePath = path.join(dir, 'segments-read.sqlite');
+  const state = process.env.BENCH_STATE;
+  const saved = state && {
+    log: path.join(state, 'events.sqlite'),
+    readStore: path.join(state, 'read.sqlite'),
+  };
+  let built: { setup: SetupFigures; backfill: BackfillFigures } | null = null;
+  if (saved && fs.existsSync(saved.readStore)) {
+    console.log(`setup and back-fill: reusing ${state}`);
+    copyLog(saved.log, logPath);
+    copyLog(saved.readStore, readStorePath);
+  } else {
+    built = await setUpSegments(logPath, readStorePath);
+    if (saved) {
+      fs.mkdirSync(path.dirname(saved.log), { recursive: true });
+      copyLog(logPath, saved.log);
+      copyLog(readStorePath, saved.readStore);
+    }
+  }
+  const eventStore = SqliteEventStore.open({ path: logPath });
   const readStore = EmbeddedReadStore.open({ path: readStorePath });
   let manager = await startManager(eventStore, readStore, segmentsProjection);
+  await reach(manager, await eventStore.headPosition());
+  const preview = await timePreviews(readStore, manager);
+
+  const live = await runLive(
+    {
+      logPath,
+      readStorePath,
+      checkpoint: checkpointName(segmentsProjection.name, 1),
+      eventTypes: segmentsProjection.eventTypes,
+    },
+    eventStore,
+    manager,
+    'segments',
+  );
+  await manager.stop();
+  const backlog = await runBacklog(eventStore, async () => {
+    manager = await startManager(eventStore, readStore, segmentsProjection);
+    return manager;
+  });
+  await manager.stop();
+  await readStore.close();
+  await eventStore.close();
+  return { setup: built?.setup ?? null, backfill: built?.backfill ?? null, preview, live, backlog };
+}
+
+/** Phases 1 and 2: projects the setup, then the definitions and their back-fills; closes both. */
+async function setUpSegments(
+  logPath: string,
+  readStorePath: string,
+): Promise<{ setup: SetupFigures; backfill: BackfillFigures }> {
+  const eventStore = SqliteEventStore.open({ path: logPath });
+  const readStore = EmbeddedReadStore.open({ path: readStorePath });
+  const manager = await startManager(eventStore, readStore, segmentsProjection);
   const setup = await projectSetup(eventStore, manager);
 
   const catalog = () =>
@@ -225,7 +282,7 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
   const backfillSeconds = (performance.now() - started) / 1000;
   const memberships = current.segments.reduce((n, s) => n + s.size, 0);
   const evaluations = current.segments.reduce((n, s) => n + (s.backfill?.processed ?? 0), 0);
-  const backfill = {
+  const backfill: BackfillFigures = {
     definitionSeconds,
     seconds: backfillSeconds,
     ticks,
@@ -239,29 +296,10 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
   console.log(
     `  sizes: ${current.segments.map((s) => `${s.segmentId} ${fmt(s.size)}`).join(', ')}`,
   );
-
-  const preview = await timePreviews(readStore, manager);
-
-  const live = await runLive(
-    {
-      logPath,
-      readStorePath,
-      checkpoint: checkpointName(segmentsProjection.name, 1),
-      eventTypes: segmentsProjection.eventTypes,
-    },
-    eventStore,
-    manager,
-    'segments',
-  );
-  await manager.stop();
-  const backlog = await runBacklog(eventStore, async () => {
-    manager = await startManager(eventStore, readStore, segmentsProjection);
-    return manager;
-  });
   await manager.stop();
   await readStore.close();
   await eventStore.close();
-  return { setup, backfill, preview, live, backlog };
+  return { setup, backfill };
 }
 
 interface PreviewFigures {
@@ -648,6 +686,8 @@ function definitionWrites(at: number): StreamWrite[] {
 
 /** Copies a closed log (its WAL folded in on close) so each projection gets its own. */
 function copyLog(from: string, to: string): string {
+  // A WAL left beside the target from an earlier copy would be replayed into this one.
+  for (const suffix of ['-wal', '-shm']) fs.rmSync(`${to}${suffix}`, { force: true });
   fs.copyFileSync(from, to);
   if (fs.existsSync(`${from}-wal`)) fs.copyFileSync(`${from}-wal`, `${to}-wal`);
   return to;
@@ -1089,21 +1129,23 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
     `${fmt(live.lagP50)} / ${fmt(live.lagP95)} / ${fmt(live.lagMax)} ms`;
   const s = segments;
   const c = contacts;
+  const kept = '— (BENCH_STATE)';
   console.log('');
   console.log(
     `| measure (${fmt(CONTACTS)} contacts, 50 dynamic segments) | segments | contacts (baseline) | segments / contacts |`,
   );
   console.log('|---|---|---|---|');
   console.log(
-    `| setup projected: ${fmt(s.setup.events)} contact events | ${secs(s.setup.seconds * 1000)} s (${fmt(s.setup.events / s.setup.seconds)} events/s) | ${secs(c.setup.seconds * 1000)} s (${fmt(c.setup.events / c.setup.seconds)} events/s) | ${ratio(c.setup.seconds, s.setup.seconds)} |`,
+    `| setup projected: ${fmt(c.setup.events)} contact events | ${s.setup ? `${secs(s.setup.seconds * 1000)} s (${fmt(s.setup.events / s.setup.seconds)} events/s)` : kept} | ${secs(c.setup.seconds * 1000)} s (${fmt(c.setup.events / c.setup.seconds)} events/s) | ${s.setup ? ratio(c.setup.seconds, s.setup.seconds) : ''} |`,
+  );
+  const b = s.backfill;
+  console.log(
+    `| 50 definitions projected (first back-fill steps) | ${b ? `${secs(b.definitionSeconds * 1000)} s` : kept} | — | |`,
   );
   console.log(
-    `| 50 definitions projected (first back-fill steps) | ${secs(s.backfill.definitionSeconds * 1000)} s | — | |`,
+    `| all back-fills finished (from the definitions) | ${b ? `${secs(b.seconds * 1000)} s (${b.ticks} ticks; ${fmt(b.evaluations / b.seconds)} contact evaluations/s)` : kept} | — | |`,
   );
-  console.log(
-    `| all back-fills finished (from the definitions) | ${secs(s.backfill.seconds * 1000)} s (${s.backfill.ticks} ticks; ${fmt(s.backfill.evaluations / s.backfill.seconds)} contact evaluations/s) | — | |`,
-  );
-  console.log(`| memberships (sum of sizes) | ${fmt(s.backfill.memberships)} | — | |`);
+  console.log(`| memberships (sum of sizes) | ${b ? fmt(b.memberships) : kept} | — | |`);
   for (const tree of s.preview.trees) {
     console.log(
       `| preview "${tree.label}" (${fmt(tree.size)} of ${fmt(tree.evaluated)}) | p50 ${fmt(tree.p50Ms)} ms, worst ${fmt(tree.maxMs)} ms (target 2,000 ms) | — | ${ratio(tree.p50Ms, s.preview.readAllMs)} × reading every profile once (${fmt(s.preview.readAllMs)} ms) |`,
@@ -1130,11 +1172,11 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
     `| headroom over the offered rate (max rate / ${fmt(RATE)}) | ${ratio(s.backlog.rate, RATE)} | ${ratio(c.backlog.rate, RATE)} | |`,
   );
   console.log(
-    `| RSS after setup / back-fill / live / backlog | ${s.setup.rssMb} / ${s.backfill.rssMb} / ${s.live.rssMb} / ${s.backlog.rssMb} MB | ${c.setup.rssMb} / — / ${c.live.rssMb} / ${c.backlog.rssMb} MB | |`,
+    `| RSS after setup / back-fill / live / backlog | ${s.setup?.rssMb ?? '—'} / ${b?.rssMb ?? '—'} / ${s.live.rssMb} / ${s.backlog.rssMb} MB | ${c.setup.rssMb} / — / ${c.live.rssMb} / ${c.backlog.rssMb} MB | |`,
   );
   console.log('');
   console.log(
-    `Reproduce: npm run bench:segments  (BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_CONTACTS=${CONTACTS} BENCH_BACKLOG=${BACKLOG}; BENCH_LOG=<file> keeps the setup log)`,
+    `Reproduce: npm run bench:segments  (BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_CONTACTS=${CONTACTS} BENCH_BACKLOG=${BACKLOG}; BENCH_LOG=<file> keeps the setup log, BENCH_STATE=<dir> the back-filled state)`,
   );
 }
 
