@@ -254,7 +254,7 @@ describe('segments over GraphQL and graphql-ws', () => {
     expect(await members('pro-buyers')).toEqual(['ann', 'bob']);
     const { before, after } = await request<{
       before: { member: boolean };
-      after: { member: boolean; enteredAt: string };
+      after: { member: boolean; enteredAt: string; reason: { cause: string } | null };
     }>(
       gql`
         query ($minPosition: String, $before: DateTime!) {
@@ -269,6 +269,9 @@ describe('segments over GraphQL and graphql-ws', () => {
           after: segmentMembership(segmentId: "pro-buyers", contactId: "bob") {
             member
             enteredAt
+            reason {
+              cause
+            }
           }
         }
       `,
@@ -276,6 +279,8 @@ describe('segments over GraphQL and graphql-ws', () => {
     );
     expect(before.member).toBe(false);
     expect(after.member).toBe(true);
+    // Read from the change the projection recorded, by the id it gave it.
+    expect(after.reason).toEqual({ cause: 'CONDITIONS' });
 
     const today = new Date().toISOString().slice(0, 10);
     const { segmentSizeHistory } = await request<{

@@ -6,6 +6,7 @@ import { newContact, type OrderEntry } from '../../src/projections/contacts/cont
 import type { Document } from '../../src/projections/read-store';
 import {
   catalogId,
+  changeId,
   membershipId,
   segmentChangesCollection,
   segmentContactId,
@@ -103,7 +104,7 @@ function change(
   at: string,
 ): SegmentChangeDocument {
   return {
-    _id: `${membershipId(ws, segmentId, contactId)}:${sequence}`,
+    _id: changeId(membershipId(ws, segmentId, contactId), sequence),
     workspaceId: ws,
     segmentId,
     contactId,

@@ -204,6 +204,13 @@ export function catalogId(workspaceId: string): string {
 export function membershipId(workspaceId: string, segmentId: string, contactId: string): string {
   return `${workspaceId}:${segmentId}:${contactId}`;
 }
+/**
+ * The id of a membership's change number `sequence` (from 0). Zero-padded, so that one
+ * contact's changes at one instant list in order by id too.
+ */
+export function changeId(membership: string, sequence: number): string {
+  return `${membership}:${String(sequence).padStart(6, '0')}`;
+}
 export function segmentContactId(workspaceId: string, contactId: string): string {
   return `${workspaceId}:${contactId}`;
 }

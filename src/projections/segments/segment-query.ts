@@ -20,6 +20,7 @@ import type { Money } from '../../domain/shared/money';
 import type { Document, Filter, ReadCollection } from '../read-store';
 import {
   catalogId,
+  changeId,
   membershipId,
   segmentCatalogCollection,
   segmentChangesCollection,
@@ -227,7 +228,7 @@ export async function membershipNow(
   const last =
     document.changes > 0
       ? await collection<SegmentChangeDocument>(segmentChangesCollection).findOne({
-          _id: `${id}:${document.changes - 1}`,
+          _id: changeId(id, document.changes - 1),
         })
       : null;
   return {

@@ -51,6 +51,7 @@ import { WorkingCatalog } from './segment-catalog';
 import { mergeEvents, segmentContactOf, segmentEventOf, withEvent } from './segment-contact';
 import {
   catalogId,
+  changeId,
   directoryChunkSize,
   membershipId,
   segmentCatalogCollection,
@@ -785,8 +786,7 @@ class SegmentsBatch {
     );
     const at = new Date(Math.max(now, last)).toISOString();
     this.documents.set(segmentChangesCollection, {
-      // Zero-padded, so one contact's changes at one instant list in order by id too.
-      _id: `${membershipId(workspaceId, segmentId, contactId)}:${String(membership.changes).padStart(6, '0')}`,
+      _id: changeId(membership._id, membership.changes),
       workspaceId,
       segmentId,
       contactId,
