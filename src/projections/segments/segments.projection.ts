@@ -86,6 +86,9 @@ const maxCatchUps = 100;
 
 export const segmentsProjection: Projection = {
   name: 'segments',
+  // Each batch rewrites the catalog, the schedule and the daily sizes it touched: in batches
+  // of 2,000 a backlog goes about a quarter faster than in batches of 500 (bench:segments).
+  minBatchSize: 2_000,
   version: 1,
   eventTypes: [...trackingEventTypes, ...segmentEventTypes, ...segmentClockEventTypes],
   collections: [
