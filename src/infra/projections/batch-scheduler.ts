@@ -6,7 +6,8 @@
  * Background projections (contacts, funnels, experiments, attribution, segments; not a
  * rebuild someone asked for) give way while either
  * - tracking ingestion is busy (durably accepting traffic comes first), or
- * - a live projection is behind (its last batch was full: more is waiting for it).
+ * - a live projection is behind (its last batch was full, by the projector's batch size:
+ *   more is waiting for it).
  * While that lasts, the waiting background batches go one at a time, one every `trickleMs`,
  * so they always progress; once it passes, all of them go. Under a sustained load the machine
  * cannot fully project, the live numbers stay current and the background ones catch up when
