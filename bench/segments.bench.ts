@@ -217,7 +217,7 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
   }
   const eventStore = SqliteEventStore.open({ path: logPath });
   const readStore = EmbeddedReadStore.open({ path: readStorePath });
-  let manager = await startManager(eventStore, readStore, segmentsProjection);
+  const manager = await startManager(eventStore, readStore, segmentsProjection);
   await reach(manager, await eventStore.headPosition());
   // The reopened store loads a collection from its file on first use; a projector that has
   // been running holds them already, so they are loaded here, untimed.
@@ -225,26 +225,14 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
     await readStore.collection(manager.collection(logical)).count({});
   }
   const preview = await timePreviews(readStore, manager);
-
-  const live = await runLive(
-    {
-      logPath,
-      readStorePath,
-      checkpoint: checkpointName(segmentsProjection.name, 1),
-      eventTypes: segmentsProjection.eventTypes,
-    },
+  const { live, backlog } = await liveThenBacklog({
+    projection: segmentsProjection,
+    logPath,
+    readStorePath,
     eventStore,
+    readStore,
     manager,
-    'segments',
-  );
-  await manager.stop();
-  const backlog = await runBacklog(eventStore, async () => {
-    manager = await startManager(eventStore, readStore, segmentsProjection);
-    return manager;
   });
-  await manager.stop();
-  await readStore.close();
-  await eventStore.close();
   return { setup: built?.setup ?? null, backfill: built?.backfill ?? null, preview, live, backlog };
 }
 
@@ -390,28 +378,50 @@ async function runContacts(logPath: string, dir: string): Promise<ContactsFigure
   const eventStore = SqliteEventStore.open({ path: logPath });
   const readStorePath = path.join(dir, 'contacts-read.sqlite');
   const readStore = EmbeddedReadStore.open({ path: readStorePath });
-  let manager = await startManager(eventStore, readStore, contactsProjection);
+  const manager = await startManager(eventStore, readStore, contactsProjection);
   const setup = await projectSetup(eventStore, manager);
+  const { live, backlog } = await liveThenBacklog({
+    projection: contactsProjection,
+    logPath,
+    readStorePath,
+    eventStore,
+    readStore,
+    manager,
+  });
+  return { setup, live, backlog };
+}
+
+/** Phases 3 and 4 for a running projection; closes both stores. */
+async function liveThenBacklog(run: {
+  readonly projection: Projection;
+  readonly logPath: string;
+  readonly readStorePath: string;
+  readonly eventStore: SqliteEventStore;
+  readonly readStore: EmbeddedReadStore;
+  readonly manager: ProjectionManager;
+}): Promise<{ live: LiveFigures; backlog: BacklogFigures }> {
+  const { projection, eventStore, readStore } = run;
   const live = await runLive(
     {
-      logPath,
-      readStorePath,
-      checkpoint: checkpointName(contactsProjection.name, 1),
-      eventTypes: contactsProjection.eventTypes,
+      logPath: run.logPath,
+      readStorePath: run.readStorePath,
+      checkpoint: checkpointName(projection.name, 1),
+      eventTypes: projection.eventTypes,
     },
     eventStore,
-    manager,
-    'contacts',
+    run.manager,
+    projection.name,
   );
-  await manager.stop();
+  await run.manager.stop();
+  let restarted: ProjectionManager | undefined;
   const backlog = await runBacklog(eventStore, async () => {
-    manager = await startManager(eventStore, readStore, contactsProjection);
-    return manager;
+    restarted = await startManager(eventStore, readStore, projection);
+    return restarted;
   });
-  await manager.stop();
+  await restarted?.stop();
   await readStore.close();
   await eventStore.close();
-  return { setup, live, backlog };
+  return { live, backlog };
 }
 
 async function startManager(
