@@ -46,6 +46,38 @@ describe('BatchScheduler', () => {
     expect(state.passed).toEqual([0, 1]);
   });
 
+  it('gives background batches no more than a tenth of the time while contended', async () => {
+    const subject = scheduler();
+    subject.ingestionBusy(true);
+    const state = turns(subject, 3);
+    await advance(100);
+    expect(state.passed).toEqual([0]);
+    // the first took 50 ms: the next goes 450 ms later, at the first tick after
+    now += 50;
+    subject.backgroundBatch(50);
+    await advance(350);
+    expect(state.passed).toEqual([0]);
+    await advance(100);
+    expect(state.passed).toEqual([0, 1]);
+    // a very slow one pauses the rest for at most 2 s
+    subject.backgroundBatch(10_000);
+    await advance(1_900);
+    expect(state.passed).toEqual([0, 1]);
+    await advance(100);
+    expect(state.passed).toEqual([0, 1, 2]);
+  });
+
+  it('lets every waiting batch go once ingestion turns idle, whatever the time share', async () => {
+    const subject = scheduler();
+    subject.ingestionBusy(true);
+    const state = turns(subject, 2);
+    subject.backgroundBatch(1_000);
+    await advance(10);
+    subject.ingestionBusy(false);
+    await advance(0);
+    expect(state.passed).toEqual([0, 1]);
+  });
+
   it('lets every waiting batch go when ingestion turns idle', async () => {
     const subject = scheduler();
     subject.ingestionBusy(true);

@@ -399,6 +399,25 @@ describe('ProjectionManager', () => {
       expect(scheduler.contended).toBe(false);
     });
 
+    it('tells the scheduler how long each background batch took from its turn, and nothing of rebuilds or live ones', async () => {
+      // given 7 counted events, batches of 5, a background counter and a live notes projection
+      const last = await append(eventStore, 'thing-a', 'Counted', 7);
+      await append(eventStore, 'thing-a', 'Noted', 1);
+      const scheduler = new BatchScheduler();
+      const backgroundBatch = jest.spyOn(scheduler, 'backgroundBatch');
+      const projections = manager([counterProjection(), { ...notesProjection, live: true }], {
+        scheduler,
+      });
+
+      // when both catch up
+      await projections.start();
+      expect(await projections.waitForPosition(last.position, WAIT_MS)).toBe(true);
+
+      // then the counter's two batches were timed, the notes' one was not
+      expect(backgroundBatch).toHaveBeenCalledTimes(2);
+      for (const [tookMs] of backgroundBatch.mock.calls) expect(tookMs).toBeGreaterThanOrEqual(0);
+    });
+
     it('counts a live batch of larger pages (minBatchSize) as behind from the configured batch size', async () => {
       // given 7 counted events, batches of 5, and a live counter that reads pages of 100
       const last = await append(eventStore, 'thing-a', 'Counted', 7);

@@ -8,8 +8,10 @@
  * - tracking ingestion is busy (durably accepting traffic comes first), or
  * - a live projection is behind (its last batch was full, by the projector's batch size:
  *   more is waiting for it).
- * While that lasts, the waiting background batches go one at a time, one every `trickleMs`,
- * so they always progress; once it passes, all of them go. Under a sustained load the machine
+ * While that lasts, the waiting background batches go one at a time, one every `trickleMs`
+ * but no more than a tenth of the time (after a batch that took 300 ms, the next goes 2.7 s
+ * later), so they always progress without taking the cores from ingestion; once it passes,
+ * all of them go. Under a sustained load the machine
  * cannot fully project, the live numbers stay current and the background ones catch up when
  * the load eases (measured by `npm run bench`: see README).
  */
@@ -17,6 +19,10 @@
 /** A live projection that marked itself behind and has not committed since no longer counts. */
 const LIVE_MARK_EXPIRES_MS = 1_000;
 const DEFAULT_TRICKLE_MS = 200;
+/** While contended, the share of time background batches may take. */
+const BACKGROUND_SHARE = 0.1;
+/** The longest a contended background waits after one slow batch. */
+const MAX_BACKGROUND_PAUSE_MS = 2_000;
 
 export interface BatchSchedulerOptions {
   /** While contended, one background batch goes every this many milliseconds. */
@@ -30,6 +36,8 @@ export class BatchScheduler {
   private readonly behind = new Map<string, number>();
   private waiting: (() => void)[] = [];
   private trickle: NodeJS.Timeout | undefined;
+  /** While contended, the next background batch goes no earlier than this. */
+  private nextTrickleAt = 0;
 
   constructor(private readonly options: BatchSchedulerOptions = {}) {}
 
@@ -59,6 +67,18 @@ export class BatchScheduler {
     }
   }
 
+  /**
+   * After each batch of a background projection, how long it took from its turn to its
+   * commit: while contended, the next one waits nine times as long (capped).
+   */
+  backgroundBatch(tookMs: number): void {
+    const pause = Math.min(
+      (tookMs * (1 - BACKGROUND_SHARE)) / BACKGROUND_SHARE,
+      MAX_BACKGROUND_PAUSE_MS,
+    );
+    this.nextTrickleAt = Math.max(this.nextTrickleAt, this.now() + pause);
+  }
+
   /** Awaited before each batch of a background projection. */
   backgroundTurn(): Promise<void> {
     if (!this.contended) return Promise.resolve();
@@ -72,6 +92,7 @@ export class BatchScheduler {
     if (this.trickle) return;
     this.trickle = setInterval(() => {
       if (this.releaseIfFree()) return;
+      if (this.now() < this.nextTrickleAt) return;
       this.waiting.shift()?.();
       if (this.waiting.length === 0) this.stopTrickle();
     }, this.options.trickleMs ?? DEFAULT_TRICKLE_MS);

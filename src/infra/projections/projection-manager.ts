@@ -559,6 +559,8 @@ export class ProjectionManager implements Projectors {
     // Only the serving runner waits for a turn (a background projection's) or tells of its
     // batches (a live one's); a rebuild, asked for by someone waiting on it, never waits.
     const serving = () => entry.active === runner;
+    /** When this runner's background batch got its turn (for the scheduler's time share). */
+    let turnAt: number | null = null;
     const runner: ProjectionRunner = new ProjectionRunner({
       projection,
       checkpointName: checkpointName(projection.name, generation),
@@ -576,6 +578,10 @@ export class ProjectionManager implements Projectors {
         }),
       }),
       onCommitted: (batch) => {
+        if (scheduler && turnAt !== null) {
+          scheduler.backgroundBatch(this.now() - turnAt);
+          turnAt = null;
+        }
         if (projection.live && serving()) {
           // Behind when it read a full batch of the projector's size: a projection reading
           // larger pages (minBatchSize) rarely fills one, yet is behind all the same.
@@ -584,8 +590,11 @@ export class ProjectionManager implements Projectors {
         this.committed(entry, generation, batch);
       },
       ...(scheduler && {
-        beforeBatch: () =>
-          serving() && !projection.live ? scheduler.backgroundTurn() : Promise.resolve(),
+        beforeBatch: async () => {
+          if (!serving() || projection.live) return;
+          await scheduler.backgroundTurn();
+          turnAt = this.now();
+        },
       }),
     });
     return runner;
