@@ -9,9 +9,9 @@
  * - a live projection is behind (its last batch was full, by the projector's batch size:
  *   more is waiting for it).
  * While that lasts, the waiting background batches go one at a time, one every `trickleMs`
- * but no more than a tenth of the time (after a batch that took 300 ms, the next goes 2.7 s
- * later), so they always progress without taking the cores from ingestion; once it passes,
- * all of them go. Under a sustained load the machine
+ * but no more than a tenth of the time (after a batch that took 100 ms, the next goes 900 ms
+ * later; after a slow one, 2 s at most), so they always progress without taking the cores
+ * from ingestion; once it passes, all of them go. Under a sustained load the machine
  * cannot fully project, the live numbers stay current and the background ones catch up when
  * the load eases (measured by `npm run bench`: see README).
  */
