@@ -211,6 +211,37 @@ describe('TrackingService', () => {
       ]);
     });
 
+    it('with a store that appends asynchronously, keeps what arrives during an append for the next group', async () => {
+      // given a store whose first append stays in flight until released
+      const appendMany = store.appendMany.bind(store);
+      let release = () => {};
+      const inFlight = new Promise<void>((resolve) => (release = resolve));
+      const spy = jest
+        .spyOn(store, 'appendMany')
+        .mockImplementationOnce(async (writes) => {
+          await inFlight;
+          return appendMany(writes);
+        })
+        .mockImplementation(appendMany);
+      const track = (r: string) =>
+        service.ingest('ws1', [{ type: 'track', userId: 'u1', event: 'A', messageId: r }]);
+
+      // when two requests arrive while the first one's append is in flight
+      const first = track('m1');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(spy).toHaveBeenCalledTimes(1);
+      const later = [track('m2'), track('m3')];
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+
+      // then they wait, and go together once it is done
+      expect(spy).toHaveBeenCalledTimes(1);
+      release();
+      const answers = await Promise.all([first, ...later]);
+      expect(spy.mock.calls.map(([writes]) => writes.length)).toEqual([1, 2]);
+      expect(answers.map((answer) => answer.accepted)).toEqual([1, 1, 1]);
+    });
+
     it('fails every request of a group whose append fails, and the next group goes on', async () => {
       const appendMany = jest
         .spyOn(store, 'appendMany')

@@ -97,6 +97,8 @@ const MAX_GROUP_MESSAGES = 2_000;
 export class TrackingService implements TrackingIngestor {
   private readonly queue: QueuedIngest[] = [];
   private flushScheduled = false;
+  /** A group's append is in flight. */
+  private appending = false;
 
   constructor(private readonly deps: TrackingServiceDependencies) {}
 
@@ -189,7 +191,9 @@ export class TrackingService implements TrackingIngestor {
    * only after its own messages are durable, and its answer holds only its own messages.
    */
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // One group at a time: with a store that appends asynchronously (EventStoreDB), what
+    // arrives while a group is in flight waits for the next one, in arrival order.
+    if (this.flushScheduled || this.appending) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -200,7 +204,9 @@ export class TrackingService implements TrackingIngestor {
         messages += next.accepted.length;
         group.push(next);
       }
+      this.appending = true;
       void this.appendGroup(group).finally(() => {
+        this.appending = false;
         if (this.queue.length > 0) this.scheduleFlush();
       });
     });
