@@ -4,7 +4,7 @@
  * way through its transaction leaves file and cache alike, and values JSON would change
  * are refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -123,6 +123,37 @@ describe('embedded read store, beyond the contract', () => {
       updatedAt: fixedNow,
     });
     expect(await reopened.listCollections()).toEqual(['campaigns', 'contacts']);
+  });
+
+  it("answers the reads of one turn from one look at other processes' commits, and sees this process's at once", async () => {
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const reader = open();
+    const sameProcess = open();
+    // Another process: the store counts its own process's commits per path, and a path
+    // through a symbolic link is, to it, another file.
+    const alias = join(directory.path, 'alias');
+    symlinkSync(join(directory.path, 'nested'), alias);
+    const otherProcess = EmbeddedReadStore.open({ path: join(alias, 'read.db') });
+    opened.push(otherProcess);
+    const put = (store: ReadStore, clicks: number) =>
+      store.commit({
+        operations: [
+          { kind: 'replaceOne', collection: 'campaigns', document: { _id: 'c1', clicks } },
+        ],
+      });
+    const clicks = async () =>
+      (await reader.collection('campaigns').findOne({ _id: 'c1' }))?.clicks;
+    await put(sameProcess, 1);
+    await nextTurn();
+
+    expect(await clicks()).toBe(1);
+    await put(otherProcess, 2);
+    expect(await clicks()).toBe(1);
+    await put(sameProcess, 3);
+    expect(await clicks()).toBe(3);
+    await put(otherProcess, 4);
+    await nextTurn();
+    expect(await clicks()).toBe(4);
   });
 
   it('leaves file and cache as they were when the transaction fails half way, and works on afterwards', async () => {

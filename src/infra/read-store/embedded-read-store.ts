@@ -13,9 +13,13 @@
  *   leaves disk and cache as they were.
  * - Several connections may share the file (threads, processes): each commit also appends a
  *   row to `commit_log` — which documents it touched, and the batch's notice — in the same
- *   transaction. Before every read and commit a store checks `PRAGMA data_version` (one
- *   cheap call) and, when another connection has committed, refreshes its cached copies of
- *   what those commits touched, so it never answers from a copy older than the file. Its
+ *   transaction. Before a commit, and before the first read of each turn of the event loop,
+ *   a store checks `PRAGMA data_version` (one cheap call) and, when another connection has
+ *   committed, refreshes its cached copies of what those commits touched. A read therefore
+ *   reflects every commit made before its turn began — whatever another thread or process
+ *   did that this one could have heard of arrives as a new turn (a message, a socket) — and
+ *   every commit of this process's connections to the file, which count as they happen; a
+ *   projector's batch, thousands of reads in one turn, pays for the check once. Its
  *   followers (`follow`) then hear the notices, in commit order; a timer every
  *   `followIntervalMs` looks while nobody reads. The log keeps five minutes; a store that
  *   fell further behind drops its whole cache.
@@ -37,7 +41,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 // The package root builds a context holding every query, projection, pipeline, accumulator
 // and expression operator, so no `useOperators` call is needed with mingo 7.
@@ -78,6 +82,13 @@ const COMMIT_LOG_KEEP_MS = 5 * 60_000;
 const COMMIT_LOG_PRUNE_EVERY = 256;
 const DEFAULT_FOLLOW_INTERVAL_MS = 5;
 
+/**
+ * Commits made through this process's connections, per file, so that a read by one
+ * connection looks at the file again after another connection of the same process has
+ * committed, even within one turn of the event loop.
+ */
+const commitsByFile = new Map<string, { count: number }>();
+
 /** A value that JSON cannot keep without changing its meaning (a Date, a bigint, ...). */
 export class UnsupportedValueError extends Error {
   constructor(
@@ -107,6 +118,8 @@ export class EmbeddedReadStore implements ReadStore {
   private followedSeq: number;
   private dataVersion: number;
   private commits = 0;
+  /** The value of `fileCommits.count` when this turn's reads last looked; null before. */
+  private checkedAtCommits: number | null = null;
   private readonly followers = new Set<(notice: StoreNotice) => void>();
   private followTimer: NodeJS.Timeout | null = null;
 
@@ -115,6 +128,7 @@ export class EmbeddedReadStore implements ReadStore {
     private readonly sql: Statements,
     private readonly clock: () => Date,
     private readonly followIntervalMs: number,
+    private readonly fileCommits: { count: number },
   ) {
     this.followedSeq = sql.lastCommitSeq.get() ?? 0;
     this.dataVersion = sql.dataVersion.get() as number;
@@ -138,6 +152,7 @@ export class EmbeddedReadStore implements ReadStore {
       prepareStatements(db),
       options.clock ?? (() => new Date()),
       options.followIntervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS,
+      inMemory ? { count: 0 } : fileCommitCounter(options.path),
     );
   }
 
@@ -351,11 +366,23 @@ export class EmbeddedReadStore implements ReadStore {
 
   /** Runs `work` under the file's write lock, as one transaction. */
   private transaction<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    try {
+      return this.db.transaction(work).immediate();
+    } finally {
+      this.fileCommits.count += 1;
+    }
   }
 
   /** Takes other connections' commits into account before a read; tells followers later. */
   private refresh(): void {
+    if (this.checkedAtCommits === this.fileCommits.count) return;
+    if (this.checkedAtCommits === null) {
+      // The turn's check stands until the turn ends.
+      setImmediate(() => {
+        this.checkedAtCommits = null;
+      });
+    }
+    this.checkedAtCommits = this.fileCommits.count;
     this.deliver(this.catchUp());
   }
 
@@ -545,6 +572,16 @@ interface Statements {
   selectCheckpoint: Database.Statement<[string], { position: string; updated_at: string }>;
   upsertCheckpoint: Database.Statement<[string, string, string]>;
   deleteCheckpoint: Database.Statement<[string]>;
+}
+
+function fileCommitCounter(path: string): { count: number } {
+  const file = resolve(path);
+  let counter = commitsByFile.get(file);
+  if (counter === undefined) {
+    counter = { count: 0 };
+    commitsByFile.set(file, counter);
+  }
+  return counter;
 }
 
 function prepareStatements(db: Database.Database): Statements {
