@@ -7,6 +7,7 @@ import type { Document } from '../../src/projections/read-store';
 import {
   catalogId,
   changeId,
+  mayBeChangeOf,
   membershipId,
   segmentChangesCollection,
   segmentContactId,
@@ -91,10 +92,14 @@ function membership(
     enteredAt: '2025-01-02T00:00:00.000Z',
     leftAt: null,
     changes: 1,
+    lastChange: null,
     wakeAt: null,
     ...values,
   };
 }
+
+/** Log positions of the changes, one event each, in the order a fixture builds them. */
+let nextPosition = 100n;
 
 function change(
   segmentId: string,
@@ -103,16 +108,18 @@ function change(
   kind: 'entered' | 'left',
   at: string,
 ): SegmentChangeDocument {
+  const position = (nextPosition += 1n);
   return {
-    _id: changeId(membershipId(ws, segmentId, contactId), sequence),
+    _id: changeId(ws, position, 0, segmentId),
     workspaceId: ws,
     segmentId,
     contactId,
+    sequence,
     change: kind,
     at,
     version: 1,
     reason: { cause: 'conditions', conditions: ['conditions.0'], text: `${kind} #${sequence}` },
-    position: String(100 + sequence),
+    position: String(position),
   };
 }
 
@@ -237,6 +244,11 @@ describe('members and memberships', () => {
   });
 
   describe('a contact who entered, left and entered again', () => {
+    const changes = [
+      change('s1', 'c1', 0, 'entered', '2025-01-01T00:00:00.000Z'),
+      change('s1', 'c1', 1, 'left', '2025-01-05T00:00:00.000Z'),
+      change('s1', 'c1', 2, 'entered', '2025-01-10T00:00:00.000Z'),
+    ];
     const documents = {
       [segmentIdentitiesCollection]: [{ _id: `${ws}:anon-1`, contactId: 'c1' }],
       [segmentMembershipsCollection]: [
@@ -244,13 +256,10 @@ describe('members and memberships', () => {
           enteredAt: '2025-01-10T00:00:00.000Z',
           leftAt: '2025-01-05T00:00:00.000Z',
           changes: 3,
+          lastChange: changes[2]._id,
         }),
       ],
-      [segmentChangesCollection]: [
-        change('s1', 'c1', 0, 'entered', '2025-01-01T00:00:00.000Z'),
-        change('s1', 'c1', 1, 'left', '2025-01-05T00:00:00.000Z'),
-        change('s1', 'c1', 2, 'entered', '2025-01-10T00:00:00.000Z'),
-      ],
+      [segmentChangesCollection]: changes,
     };
 
     it('is found by any identity, and stands now as the membership document says', async () => {
@@ -391,6 +400,27 @@ describe('sizeHistory', () => {
   it('counts the days of a range, both ends included', () => {
     expect(dayCount(new Date('2025-01-01T23:59:00Z'), new Date('2025-01-02T00:00:00Z'))).toBe(2);
     expect(dayCount(new Date('2025-01-01T00:00:00Z'), new Date('2026-02-04T00:00:00Z'))).toBe(400);
+  });
+});
+
+describe('change ids', () => {
+  it('sort in log order, then in the order one event recorded them', () => {
+    const ids = [
+      changeId(ws, 10n, 0, 'b'),
+      changeId(ws, 9n, 1, 'a'),
+      changeId(ws, 9n, 0, 'z'),
+      changeId(ws, 10n, 11, 'a'),
+      changeId(ws, 10n, 2, 'a'),
+    ];
+    expect([...ids].sort()).toEqual([ids[2], ids[1], ids[0], ids[4], ids[3]]);
+  });
+
+  it("tell a subscriber cheaply which may be its segment's, the document deciding the rest", () => {
+    const id = changeId(ws, 7n, 0, 'team:vip');
+    expect(mayBeChangeOf(id, ws, 'team:vip')).toBe(true);
+    expect(mayBeChangeOf(id, ws, 'vip')).toBe(true);
+    expect(mayBeChangeOf(id, ws, 'team')).toBe(false);
+    expect(mayBeChangeOf(id, 'other', 'team:vip')).toBe(false);
   });
 });
 

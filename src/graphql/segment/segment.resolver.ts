@@ -24,7 +24,7 @@ import {
 } from '../../domain/segment';
 import type { DocumentChange } from '../../projections/projection';
 import {
-  membershipId,
+  mayBeChangeOf,
   segmentCatalogCollection,
   segmentChangesCollection,
   type SegmentCatalogDocument,
@@ -877,10 +877,8 @@ async function* freshChanges(
   changes: AsyncIterable<DocumentChange>,
   segmentId: string,
 ): AsyncGenerator<SegmentChange> {
-  // A cheap test first; the document's own segmentId decides (ids may contain ':').
-  const prefix = membershipId(context.workspaceId, segmentId, '');
   for await (const change of changes) {
-    if (!change.id.startsWith(prefix)) continue;
+    if (!mayBeChangeOf(change.id, context.workspaceId, segmentId)) continue;
     const document = await context.services.readModels
       .collection<SegmentChangeDocument>(segmentChangesCollection)
       .findOne({ _id: change.id });

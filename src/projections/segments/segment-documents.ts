@@ -98,6 +98,8 @@ export type SegmentMembershipDocument = {
   readonly leftAt: string | null;
   /** Entries and exits recorded so far (the next change's sequence number). */
   readonly changes: number;
+  /** The id of the latest change, null before the first. */
+  readonly lastChange: string | null;
   /**
    * The instant of the one scheduled check that will look at this membership (ms), null when
    * none is. It is never later than the next instant at which time alone flips the answer:
@@ -125,11 +127,13 @@ export interface SegmentChangeReason {
 }
 
 export type SegmentChangeDocument = {
-  /** `${workspaceId}:${segmentId}:${contactId}:${sequence}`, the sequence zero-padded to 6 digits. */
+  /** In log order: see `changeId`. */
   readonly _id: string;
   readonly workspaceId: string;
   readonly segmentId: string;
   readonly contactId: string;
+  /** The membership's change number, from 0: its changes in the order they happened. */
+  readonly sequence: number;
   readonly change: SegmentChangeKind;
   readonly at: string;
   /** The definition version that decided it. */
@@ -205,11 +209,29 @@ export function membershipId(workspaceId: string, segmentId: string, contactId: 
   return `${workspaceId}:${segmentId}:${contactId}`;
 }
 /**
- * The id of a membership's change number `sequence` (from 0). Zero-padded, so that one
- * contact's changes at one instant list in order by id too.
+ * The id of the `index`-th change (from 0) that the event at log position `position` caused
+ * in a workspace: `${workspaceId}:${position}:${index}:${segmentId}`, the numbers
+ * zero-padded, so ids sort in the order the changes were recorded and each batch's changes
+ * are appended after the last ones (one insert at the end of the collection rather than one
+ * at a random place each). The segment comes last for subscribers' cheap test
+ * (`isChangeOf`).
  */
-export function changeId(membership: string, sequence: number): string {
-  return `${membership}:${String(sequence).padStart(6, '0')}`;
+export function changeId(
+  workspaceId: string,
+  position: bigint,
+  index: number,
+  segmentId: string,
+): string {
+  const ordinal = `${position.toString().padStart(20, '0')}:${String(index).padStart(8, '0')}`;
+  return `${workspaceId}:${ordinal}:${segmentId}`;
+}
+
+/**
+ * Whether a change id may be one of the segment's: true for all of them, and possibly for a
+ * few others (segment ids may contain ':'), so the document's own `segmentId` decides.
+ */
+export function mayBeChangeOf(id: string, workspaceId: string, segmentId: string): boolean {
+  return id.startsWith(`${workspaceId}:`) && id.endsWith(`:${segmentId}`);
 }
 export function segmentContactId(workspaceId: string, contactId: string): string {
   return `${workspaceId}:${contactId}`;

@@ -20,7 +20,6 @@ import type { Money } from '../../domain/shared/money';
 import type { Document, Filter, ReadCollection } from '../read-store';
 import {
   catalogId,
-  changeId,
   membershipId,
   segmentCatalogCollection,
   segmentChangesCollection,
@@ -226,11 +225,11 @@ export async function membershipNow(
   ).findOne({ _id: id });
   if (document === null) return neverMember;
   const last =
-    document.changes > 0
-      ? await collection<SegmentChangeDocument>(segmentChangesCollection).findOne({
-          _id: changeId(id, document.changes - 1),
-        })
-      : null;
+    document.lastChange === null
+      ? null
+      : await collection<SegmentChangeDocument>(segmentChangesCollection).findOne({
+          _id: document.lastChange,
+        });
   return {
     member: document.member,
     enteredAt: document.member ? document.enteredAt : null,
@@ -267,11 +266,7 @@ export async function membershipAt(
 
 /** A contact's changes in one segment in the order they happened (time, then sequence). */
 function changeOrder(a: SegmentChangeDocument, b: SegmentChangeDocument): number {
-  return compareText(a.at, b.at) || sequenceOf(a) - sequenceOf(b);
-}
-
-function sequenceOf(change: SegmentChangeDocument): number {
-  return Number(change._id.slice(change._id.lastIndexOf(':') + 1));
+  return compareText(a.at, b.at) || a.sequence - b.sequence;
 }
 
 /** The active segments the contact is a member of now, with when it entered each. */
