@@ -156,6 +156,37 @@ describe('embedded read store, beyond the contract', () => {
     expect(await clicks()).toBe(4);
   });
 
+  it('writes by id into a collection it has not read yet, and reads it whole afterwards', async () => {
+    const first = open();
+    await first.commit({
+      operations: [
+        { kind: 'replaceOne', collection: 'history', document: { _id: 'a', n: 1 } },
+        { kind: 'replaceOne', collection: 'history', document: { _id: 'b', n: 1 } },
+      ],
+    });
+    await first.close();
+    const writer = open();
+    await writer.commit({
+      operations: [
+        { kind: 'replaceOne', collection: 'history', document: { _id: 'b', n: 2 } },
+        { kind: 'replaceOne', collection: 'history', document: { _id: 'c', n: 1 } },
+        { kind: 'deleteOne', collection: 'history', id: 'a' },
+        { kind: 'deleteOne', collection: 'history', id: 'never-there' },
+      ],
+    });
+    const everything = [
+      { _id: 'b', n: 2 },
+      { _id: 'c', n: 1 },
+    ];
+
+    expect(await writer.collection('history').find({}, { sort: { _id: 1 } })).toEqual(everything);
+    expect(
+      await open()
+        .collection('history')
+        .find({}, { sort: { _id: 1 } }),
+    ).toEqual(everything);
+  });
+
   it('leaves file and cache as they were when the transaction fails half way, and works on afterwards', async () => {
     const store = open();
     await store.commit(seedBatch);

@@ -181,7 +181,7 @@ export class EmbeddedReadStore implements ReadStore {
       this.persist(staged, batch.checkpoint, batch.notice);
       return heard;
     });
-    publishToCache(staged);
+    this.publishToCache(staged);
     this.deliver(notices);
     this.commits += 1;
     if (this.commits % COMMIT_LOG_PRUNE_EVERY === 0) {
@@ -352,6 +352,21 @@ export class EmbeddedReadStore implements ReadStore {
     }
   }
 
+  /**
+   * A committed batch reaches the collections this connection has loaded; one it has not
+   * loaded is read from disk, batch included, when it is first read.
+   */
+  private publishToCache(staged: Map<string, StagedCollection>): void {
+    for (const [name, target] of staged) {
+      const documents = this.cache.get(name);
+      if (documents === undefined) continue;
+      for (const [id, document] of target.changes) {
+        if (document) documents.set(id, document);
+        else documents.delete(id);
+      }
+    }
+  }
+
   private committedCollection(name: string): Map<string, Document> {
     let documents = this.cache.get(name);
     if (!documents) {
@@ -467,7 +482,8 @@ export class EmbeddedReadStore implements ReadStore {
     for (const operation of operations) {
       let target = staged.get(operation.collection);
       if (!target) {
-        target = new StagedCollection(this.committedCollection(operation.collection));
+        const name = operation.collection;
+        target = new StagedCollection(() => this.committedCollection(name));
         staged.set(operation.collection, target);
       }
       applyOperation(target, operation, documentsHandedOver);
@@ -652,12 +668,20 @@ function committedSource(documents: Map<string, Document>): DocumentSource {
 /**
  * A collection as a batch sees it: the committed documents overlaid with the batch's own
  * writes (null marks a deletion), so later operations see earlier ones while the committed
- * documents stay untouched until the transaction has succeeded.
+ * documents stay untouched until the transaction has succeeded. The committed documents are
+ * loaded only when an operation reads them: a batch that replaces and deletes by id (all a
+ * projector writes into a history it never reads back) leaves the collection on disk only.
  */
 class StagedCollection implements DocumentSource {
   readonly changes = new Map<string, Document | null>();
+  private loaded: Map<string, Document> | null = null;
 
-  constructor(readonly committed: Map<string, Document>) {}
+  constructor(private readonly load: () => Map<string, Document>) {}
+
+  private get committed(): Map<string, Document> {
+    this.loaded ??= this.load();
+    return this.loaded;
+  }
 
   get(id: string): Document | undefined {
     return this.changes.has(id) ? (this.changes.get(id) ?? undefined) : this.committed.get(id);
@@ -677,17 +701,9 @@ class StagedCollection implements DocumentSource {
     this.changes.set(document._id, document);
   }
 
+  /** Deleting a document that is not there changes nothing (on disk, a no-op `DELETE`). */
   delete(id: string): void {
-    if (this.get(id)) this.changes.set(id, null);
-  }
-}
-
-function publishToCache(staged: Map<string, StagedCollection>): void {
-  for (const target of staged.values()) {
-    for (const [id, document] of target.changes) {
-      if (document) target.committed.set(id, document);
-      else target.committed.delete(id);
-    }
+    if (this.loaded === null || this.get(id)) this.changes.set(id, null);
   }
 }
 
