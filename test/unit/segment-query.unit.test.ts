@@ -322,6 +322,33 @@ describe('members and memberships', () => {
       });
     });
 
+    it('stands without a reason on a membership of the previous read model, which names no change', async () => {
+      const { lastChange: _none, ...previousVersion } = documents[segmentMembershipsCollection][0];
+      const { read } = await readModel({
+        ...documents,
+        [segmentMembershipsCollection]: [previousVersion],
+      });
+      const lookups: unknown[] = [];
+      const watched: typeof read = <T extends Document>(logical: string) => {
+        const inner = read<T>(logical);
+        return {
+          ...inner,
+          findOne: (filter) => {
+            if (logical === segmentChangesCollection) lookups.push(filter);
+            return inner.findOne(filter);
+          },
+        };
+      };
+
+      expect(await membershipNow(watched, ws, 's1', 'c1')).toEqual({
+        member: true,
+        enteredAt: '2025-01-10T00:00:00.000Z',
+        leftAt: '2025-01-05T00:00:00.000Z',
+        reason: null,
+      });
+      expect(lookups).toEqual([]);
+    });
+
     it('is never a member of a segment it has no document for', async () => {
       const { read } = await readModel(documents);
       expect(await membershipNow(read, ws, 's9', 'c1')).toEqual({

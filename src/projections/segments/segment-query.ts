@@ -224,11 +224,14 @@ export async function membershipNow(
     segmentMembershipsCollection,
   ).findOne({ _id: id });
   if (document === null) return neverMember;
+  // A version-1 membership (the old read model serves while version 2 rebuilds) names no
+  // change: without a reason rather than a lookup by an undefined id, which scans.
+  const lastChange = document.lastChange ?? null;
   const last =
-    document.lastChange === null
+    lastChange === null
       ? null
       : await collection<SegmentChangeDocument>(segmentChangesCollection).findOne({
-          _id: document.lastChange,
+          _id: lastChange,
         });
   return {
     member: document.member,
