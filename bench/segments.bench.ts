@@ -19,8 +19,12 @@
  * to); BENCH_STATE=<dir> keeps the segments' log and read store as the back-fill left them
  * (copied too), so that a later run goes straight to phase 3 — for working on the live path,
  * within hours of the first run (the setup's windows are relative to when it was written);
- * BENCH_SECONDS (30), BENCH_RATE (10000), BENCH_CONTACTS (100000), BENCH_BACKLOG (100000).
+ * BENCH_SECONDS (30), BENCH_RATE (10000), BENCH_CONTACTS (100000), BENCH_BACKLOG (100000);
+ * BENCH_MONGO_URL=<url> puts both read models in MongoDB (the production read store; a
+ * database of its own for the run, dropped at the end) instead of the embedded store, and
+ * then BENCH_STATE does not apply.
  */
+import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,8 +43,10 @@ import { ChangeFeed } from '../src/infra/projections/change-feed';
 import { checkpointName, ProjectionManager } from '../src/infra/projections/projection-manager';
 import { hasReached } from '../src/infra/projections/reaching';
 import { EmbeddedReadStore } from '../src/infra/read-store/embedded-read-store';
+import { MongoReadStore } from '../src/infra/read-store/mongo-read-store';
 import { contactsProjection } from '../src/projections/contacts/contacts.projection';
 import type { Projection } from '../src/projections/projection';
+import type { ReadStore } from '../src/projections/read-store';
 import {
   segmentCatalogCollection,
   segmentChangesCollection,
@@ -52,12 +58,14 @@ import type { SegmentCollection } from '../src/projections/segments/segment-quer
 import { segmentsProjection } from '../src/projections/segments/segments.projection';
 import { random } from '../test/support/traffic';
 import { fmt, percentile } from './support/figures';
+import { StoreTime, type StoreTimeFigures } from './support/store-time';
 
 const WORKSPACE = 'bench';
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
+const MONGO_URL = process.env.BENCH_MONGO_URL;
 /** The paced stream appends every 50 ms (500 events at 10,000 events/s: one commit each). */
 const INTERVAL_MS = 50;
 const SAMPLE_MS = 250;
@@ -83,10 +91,20 @@ interface BenchMessage {
   readonly context?: Record<string, unknown>;
 }
 
+/** Where a projection's read model lives (plain data: it goes to the stream worker too). */
+type ReadStoreSpec =
+  | { readonly kind: 'embedded'; readonly path: string }
+  | {
+      readonly kind: 'mongo';
+      readonly url: string;
+      readonly database: string;
+      readonly prefix: string;
+    };
+
 interface StreamPlan {
   readonly logPath: string;
-  /** The read model file whose checkpoint says how far the projection has got. */
-  readonly readStorePath: string;
+  /** The read model whose checkpoint says how far the projection has got. */
+  readonly readStore: ReadStoreSpec;
   readonly checkpoint: string;
   readonly eventTypes: readonly string[];
   readonly seed: number;
@@ -135,13 +153,44 @@ async function main(): Promise<void> {
   const segmentsLog = copyLog(setupFile, path.join(dir, 'segments-events.sqlite'));
   const contactsLog = copyLog(setupFile, path.join(dir, 'contacts-events.sqlite'));
 
-  console.log('\n## segments projection');
-  const segments = await runSegments(segmentsLog, dir);
-  console.log('\n## baseline: contacts projection');
-  const contacts = await runContacts(contactsLog, dir);
+  // One database for the run: the two projections' collections apart by prefix.
+  const database = `touchline_bench_segments_${Date.now()}`;
+  const readStoreSpec = (name: string): ReadStoreSpec =>
+    MONGO_URL
+      ? { kind: 'mongo', url: MONGO_URL, database, prefix: `${name}_` }
+      : { kind: 'embedded', path: path.join(dir, `${name}-read.sqlite`) };
+  console.log(
+    `read stores: ${MONGO_URL ? `MongoDB, database ${database}` : 'embedded (SQLite files)'}`,
+  );
+  try {
+    console.log('\n## segments projection');
+    const segments = await runSegments(segmentsLog, readStoreSpec('segments'));
+    console.log('\n## baseline: contacts projection');
+    const contacts = await runContacts(contactsLog, readStoreSpec('contacts'));
+    printSummary(segments, contacts);
+  } finally {
+    if (MONGO_URL) await dropDatabase(MONGO_URL, database);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  printSummary(segments, contacts);
-  fs.rmSync(dir, { recursive: true, force: true });
+async function openReadStore(spec: ReadStoreSpec): Promise<ReadStore> {
+  return spec.kind === 'embedded'
+    ? EmbeddedReadStore.open({ path: spec.path })
+    : MongoReadStore.connect({
+        url: spec.url,
+        database: spec.database,
+        collectionPrefix: spec.prefix,
+      });
+}
+
+async function dropDatabase(url: string, database: string): Promise<void> {
+  const client = new MongoClient(url);
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 interface SetupFigures {
@@ -167,6 +216,10 @@ interface BacklogFigures {
   readonly events: number;
   readonly seconds: number;
   readonly rate: number;
+  /** The projector's time in its read store's commits and reads while it caught up. */
+  readonly store: StoreTimeFigures;
+  /** Events per second if the projector did nothing but its store's work. */
+  readonly storeCeiling: number;
   readonly rssMb: number;
 }
 
@@ -196,28 +249,32 @@ interface ContactsFigures {
   readonly backlog: BacklogFigures;
 }
 
-async function runSegments(logPath: string, dir: string): Promise<SegmentsFigures> {
-  const readStorePath = path.join(dir, 'segments-read.sqlite');
+async function runSegments(logPath: string, spec: ReadStoreSpec): Promise<SegmentsFigures> {
   const state = process.env.BENCH_STATE;
-  const saved = state && {
-    log: path.join(state, 'events.sqlite'),
-    readStore: path.join(state, 'read.sqlite'),
-  };
+  if (state && spec.kind !== 'embedded') {
+    console.log('BENCH_STATE keeps the embedded store only: not used with BENCH_MONGO_URL');
+  }
+  const saved = state &&
+    spec.kind === 'embedded' && {
+      log: path.join(state, 'events.sqlite'),
+      readStore: path.join(state, 'read.sqlite'),
+      into: spec.path,
+    };
   let built: { setup: SetupFigures; backfill: BackfillFigures } | null = null;
   if (saved && fs.existsSync(saved.readStore)) {
     console.log(`setup and back-fill: reusing ${state}`);
     copyLog(saved.log, logPath);
-    copyLog(saved.readStore, readStorePath);
+    copyLog(saved.readStore, saved.into);
   } else {
-    built = await setUpSegments(logPath, readStorePath);
+    built = await setUpSegments(logPath, spec);
     if (saved) {
       fs.mkdirSync(path.dirname(saved.log), { recursive: true });
       copyLog(logPath, saved.log);
-      copyLog(readStorePath, saved.readStore);
+      copyLog(saved.into, saved.readStore);
     }
   }
   const eventStore = SqliteEventStore.open({ path: logPath });
-  const readStore = EmbeddedReadStore.open({ path: readStorePath });
+  const readStore = await openReadStore(spec);
   const manager = await startManager(eventStore, readStore, segmentsProjection);
   await reach(manager, await eventStore.headPosition());
   // The reopened store loads a collection from its file on first use; a projector that has
@@ -231,7 +288,7 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
   const { live, backlog } = await liveThenBacklog({
     projection: segmentsProjection,
     logPath,
-    readStorePath,
+    spec,
     eventStore,
     readStore,
     manager,
@@ -242,10 +299,10 @@ async function runSegments(logPath: string, dir: string): Promise<SegmentsFigure
 /** Phases 1 and 2: projects the setup, then the definitions and their back-fills; closes both. */
 async function setUpSegments(
   logPath: string,
-  readStorePath: string,
+  spec: ReadStoreSpec,
 ): Promise<{ setup: SetupFigures; backfill: BackfillFigures }> {
   const eventStore = SqliteEventStore.open({ path: logPath });
-  const readStore = EmbeddedReadStore.open({ path: readStorePath });
+  const readStore = await openReadStore(spec);
   const manager = await startManager(eventStore, readStore, segmentsProjection);
   const setup = await projectSetup(eventStore, manager);
 
@@ -316,7 +373,7 @@ interface PreviewFigures {
  * contacts) timed 5 times for three unsaved trees, against reading every profile once.
  */
 async function timePreviews(
-  readStore: EmbeddedReadStore,
+  readStore: ReadStore,
   manager: ProjectionManager,
 ): Promise<PreviewFigures> {
   const collection: SegmentCollection = (logical) =>
@@ -377,16 +434,15 @@ async function timePreviews(
   return { trees: figures, readAllMs };
 }
 
-async function runContacts(logPath: string, dir: string): Promise<ContactsFigures> {
+async function runContacts(logPath: string, spec: ReadStoreSpec): Promise<ContactsFigures> {
   const eventStore = SqliteEventStore.open({ path: logPath });
-  const readStorePath = path.join(dir, 'contacts-read.sqlite');
-  const readStore = EmbeddedReadStore.open({ path: readStorePath });
+  const readStore = await openReadStore(spec);
   const manager = await startManager(eventStore, readStore, contactsProjection);
   const setup = await projectSetup(eventStore, manager);
   const { live, backlog } = await liveThenBacklog({
     projection: contactsProjection,
     logPath,
-    readStorePath,
+    spec,
     eventStore,
     readStore,
     manager,
@@ -398,16 +454,16 @@ async function runContacts(logPath: string, dir: string): Promise<ContactsFigure
 async function liveThenBacklog(run: {
   readonly projection: Projection;
   readonly logPath: string;
-  readonly readStorePath: string;
+  readonly spec: ReadStoreSpec;
   readonly eventStore: SqliteEventStore;
-  readonly readStore: EmbeddedReadStore;
+  readonly readStore: ReadStore;
   readonly manager: ProjectionManager;
 }): Promise<{ live: LiveFigures; backlog: BacklogFigures }> {
   const { projection, eventStore, readStore } = run;
   const live = await runLive(
     {
       logPath: run.logPath,
-      readStorePath: run.readStorePath,
+      readStore: run.spec,
       checkpoint: checkpointName(projection.name, 1),
       eventTypes: projection.eventTypes,
     },
@@ -417,8 +473,9 @@ async function liveThenBacklog(run: {
   );
   await run.manager.stop();
   let restarted: ProjectionManager | undefined;
-  const backlog = await runBacklog(eventStore, async () => {
-    restarted = await startManager(eventStore, readStore, projection);
+  const storeTime = new StoreTime();
+  const backlog = await runBacklog(eventStore, storeTime, async () => {
+    restarted = await startManager(eventStore, storeTime.watch(readStore), projection);
     return restarted;
   });
   await restarted?.stop();
@@ -429,7 +486,7 @@ async function liveThenBacklog(run: {
 
 async function startManager(
   eventStore: SqliteEventStore,
-  readStore: EmbeddedReadStore,
+  readStore: ReadStore,
   projection: Projection,
 ): Promise<ProjectionManager> {
   const manager = new ProjectionManager({
@@ -473,7 +530,7 @@ async function reach(manager: ProjectionManager, position: bigint): Promise<void
  * one under test, and while it works through a batch it would take no sample.
  */
 async function runLive(
-  plan: Pick<StreamPlan, 'logPath' | 'readStorePath' | 'checkpoint' | 'eventTypes'>,
+  plan: Pick<StreamPlan, 'logPath' | 'readStore' | 'checkpoint' | 'eventTypes'>,
   eventStore: SqliteEventStore,
   manager: ProjectionManager,
   label: string,
@@ -526,6 +583,7 @@ async function runLive(
 /** Appends a backlog while no projection runs, then times a fresh start catching up on it. */
 async function runBacklog(
   eventStore: SqliteEventStore,
+  storeTime: StoreTime,
   restart: () => Promise<ProjectionManager>,
 ): Promise<BacklogFigures> {
   const messages = liveMessages(BACKLOG_SEED, BACKLOG);
@@ -533,13 +591,25 @@ async function runBacklog(
     await eventStore.appendMany(writesOf(messages.slice(i, i + BATCH_SIZE), new Date()));
   }
   const head = await eventStore.headPosition();
+  const before = storeTime.snapshot();
   const started = performance.now();
   const manager = await restart();
   await reach(manager, head);
   const seconds = (performance.now() - started) / 1000;
-  const figures = { events: BACKLOG, seconds, rate: BACKLOG / seconds, rssMb: rssMb() };
+  const store = storeTime.since(before);
+  const figures = {
+    events: BACKLOG,
+    seconds,
+    rate: BACKLOG / seconds,
+    store,
+    storeCeiling: BACKLOG / ((store.commitMs + store.readMs) / 1000),
+    rssMb: rssMb(),
+  };
   console.log(
     `backlog: ${fmt(BACKLOG)} live-mix events caught up in ${secs(seconds * 1000)} s = ${fmt(figures.rate)} events/s (maximum sustainable rate); RSS ${figures.rssMb} MB`,
+  );
+  console.log(
+    `  in the read store: ${store.commits} commits ${secs(store.commitMs)} s, ${fmt(store.reads)} reads ${secs(store.readMs)} s (${fmt((100 * (store.commitMs + store.readMs)) / (seconds * 1000))} % of the catch-up); the store alone would allow ${fmt(figures.storeCeiling)} events/s`,
   );
   return figures;
 }
@@ -549,7 +619,7 @@ async function runBacklog(
 
 async function appendPaced(plan: StreamPlan): Promise<void> {
   const eventStore = SqliteEventStore.open({ path: plan.logPath });
-  const readStore = EmbeddedReadStore.open({ path: plan.readStorePath });
+  const readStore = await openReadStore(plan.readStore);
   const progress = async () => ({
     position: (await readStore.getCheckpoint(plan.checkpoint))?.position ?? -1n,
     filter: { eventTypes: plan.eventTypes },
@@ -1185,6 +1255,14 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
   );
   console.log(
     `| backlog of ${fmt(BACKLOG)} live-mix events: maximum sustainable rate | ${fmt(s.backlog.rate)} events/s (${secs(s.backlog.seconds * 1000)} s) | ${fmt(c.backlog.rate)} events/s (${secs(c.backlog.seconds * 1000)} s) | ${ratio(s.backlog.rate, c.backlog.rate)} |`,
+  );
+  const storeShare = (backlog: BacklogFigures) =>
+    `${fmt((100 * (backlog.store.commitMs + backlog.store.readMs)) / (backlog.seconds * 1000))} % (commits ${secs(backlog.store.commitMs)} s, reads ${secs(backlog.store.readMs)} s)`;
+  console.log(
+    `| backlog: time in the read store | ${storeShare(s.backlog)} | ${storeShare(c.backlog)} | |`,
+  );
+  console.log(
+    `| backlog: the rate the read store alone would allow | ${fmt(s.backlog.storeCeiling)} events/s | ${fmt(c.backlog.storeCeiling)} events/s | ${ratio(s.backlog.storeCeiling, c.backlog.storeCeiling)} |`,
   );
   console.log(
     `| headroom over the offered rate (max rate / ${fmt(RATE)}) | ${ratio(s.backlog.rate, RATE)} | ${ratio(c.backlog.rate, RATE)} | |`,
