@@ -22,6 +22,20 @@ export class BatchDocuments {
     return document;
   }
 
+  /**
+   * Reads those of these documents the batch has not read yet, together, so that its `get`s of
+   * them need no read of their own (a store on a server answers each read with a round trip).
+   */
+  async prefetch(collection: string, ids: Iterable<string>): Promise<void> {
+    const documents = this.collection(collection);
+    const unread = [...new Set(ids)].filter((id) => !documents.has(id));
+    if (unread.length === 0) return;
+    const found = await this.session.getMany(collection, unread);
+    unread.forEach((id, index) => {
+      if (!documents.has(id)) documents.set(id, found[index]);
+    });
+  }
+
   set(collection: string, document: Document): void {
     this.collection(collection).set(document._id, document);
     this.writtenIn(collection).add(document._id);

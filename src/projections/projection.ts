@@ -13,6 +13,11 @@ import type { Document, Filter, UpdateOperators } from './read-store';
  */
 export interface ProjectionSession {
   get<T extends Document>(collection: string, id: string): Promise<T | null>;
+  /**
+   * The documents of these ids, in their order (null where there is none), read together:
+   * `get` reads one document at a time, a round trip each to a store on a server.
+   */
+  getMany<T extends Document>(collection: string, ids: readonly string[]): Promise<(T | null)[]>;
   put(collection: string, document: Document): void;
   delete(collection: string, id: string): void;
   /** An update by operators; for counters and sets, where reading first is not needed. */

@@ -82,6 +82,13 @@ class InMemorySession implements ProjectionSession {
     return (this.documents.get(`${collection}/${id}`) as T | undefined) ?? null;
   }
 
+  async getMany<T extends Document>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<(T | null)[]> {
+    return Promise.all(ids.map((id) => this.get<T>(collection, id)));
+  }
+
   put(collection: string, document: Document): void {
     this.writes += 1;
     this.documents.set(`${collection}/${document._id}`, document);

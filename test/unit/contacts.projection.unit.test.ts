@@ -11,6 +11,7 @@ import {
 import { BatchSession } from '../../src/infra/projections/batch-session';
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
 import type { ContactDocument } from '../../src/projections/contacts/contact-profile';
+import type { ReadCollection } from '../../src/projections/read-store';
 import {
   maxTimelinePropertiesLength,
   timelineEntry,
@@ -231,6 +232,41 @@ describe('contactsProjection', () => {
         contact_identities: [['workspaceId', 'contactId']],
       },
     });
+  });
+
+  it('given a batch of calls, then it reads their identities and profiles together, not one by one', async () => {
+    // given two known users
+    const harness = new Harness();
+    await harness.apply([
+      identify('a1', { plan: 'pro' }, { userId: 'ann', minute: 0 }),
+      identify('b1', { plan: 'free' }, { userId: 'bob', minute: 0 }),
+    ]);
+    const reads = { one: 0, many: 0 };
+    const collection = harness.store.collection.bind(harness.store);
+    jest.spyOn(harness.store, 'collection').mockImplementation(((name: string) => {
+      const inner = collection(name);
+      return {
+        ...inner,
+        findOne: (filter) => ((reads.one += 1), inner.findOne(filter)),
+        find: (filter, options) => ((reads.many += 1), inner.find(filter, options)),
+      } satisfies ReadCollection;
+    }) as typeof harness.store.collection);
+
+    // when one batch has calls of both, a new visitor, and the visitor aliased to bob
+    await harness.apply(
+      [
+        page('a2', { userId: 'ann', minute: 1 }),
+        track('b2', 'Clicked', {}, { userId: 'bob', minute: 1 }),
+        page('v1', { anonymousId: 'visitor', minute: 2 }),
+        alias('b3', 'visitor', { userId: 'bob', minute: 3 }),
+      ],
+      10,
+    );
+
+    // then the identities and the profiles took a read each
+    expect(reads).toEqual({ one: 0, many: 2 });
+    expect((await harness.contact('bob'))?.anonymousIds).toEqual(['visitor']);
+    expect((await harness.contact('ann'))?.eventCounts).toEqual({ page: 1 });
   });
 
   it('given page views and tracked events, then counters, seen times and revenue', async () => {

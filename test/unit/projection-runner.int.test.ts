@@ -12,7 +12,11 @@ import {
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
 import { AsyncQueue } from '../../src/infra/shared/async-queue';
 import { type Projection, documentProjection } from '../../src/projections/projection';
-import { type Document, StaleCheckpointError } from '../../src/projections/read-store';
+import {
+  type Document,
+  type ReadCollection,
+  StaleCheckpointError,
+} from '../../src/projections/read-store';
 
 const workspaceId = 'acme';
 const logger = createLogger('silent');
@@ -659,6 +663,63 @@ describe('BatchSession', () => {
     expect(await session.get('things', 'new')).toMatchObject({ size: 2 });
     // while the store itself is untouched until the commit
     expect(await readStore.collection('things_g7').findOne({ _id: 'new' })).toBeNull();
+  });
+
+  it('reads many documents in their order, its own writes as they stand, in reads of 1,000 ids', async () => {
+    // given 2,500 stored documents besides the first, a put and a delete in the batch
+    await readStore.commit({
+      operations: Array.from({ length: 2_500 }, (_, i) => ({
+        kind: 'replaceOne' as const,
+        collection: 'things_g7',
+        document: { _id: `d${i}`, workspaceId, size: i },
+      })),
+    });
+    session.put('things', { _id: 'new', workspaceId, size: -1 });
+    session.delete('things', 'd1');
+    let reads = 0;
+    const collection = readStore.collection.bind(readStore);
+    const spy = jest.spyOn(readStore, 'collection').mockImplementation(((name: string) => {
+      const inner = collection(name);
+      return {
+        ...inner,
+        find: (filter, options) => {
+          reads += 1;
+          return inner.find(filter, options);
+        },
+      } satisfies ReadCollection;
+    }) as typeof readStore.collection);
+
+    // when they are read together, with a missing id and one named twice
+    const ids = [
+      'new',
+      'stored',
+      'missing',
+      'd1',
+      ...Array.from({ length: 2_500 }, (_, i) => `d${i}`),
+      'd7',
+    ];
+    const found = await session.getMany<Document & { size: number }>('things', ids);
+
+    // then each answer stands at its id's place: the batch's own writes first, null if none
+    expect(found).toHaveLength(ids.length);
+    expect(found.slice(0, 5)).toEqual([
+      { _id: 'new', workspaceId, size: -1 },
+      { _id: 'stored', workspaceId, size: 1 },
+      null,
+      null,
+      { _id: 'd0', workspaceId, size: 0 },
+    ]);
+    expect(found[5]).toBeNull();
+    expect(found.slice(6, ids.length - 1).map((document) => document?.size)).toEqual(
+      Array.from({ length: 2_498 }, (_, i) => i + 2),
+    );
+    expect(found[ids.length - 1]).toEqual({ _id: 'd7', workspaceId, size: 7 });
+    // and the 2,501 ids not written in the batch took three reads of the store
+    expect(reads).toBe(3);
+    spy.mockRestore();
+    // and an answer is a copy: changing it changes nothing written
+    found[0]!.size = 99;
+    expect(await session.get('things', 'new')).toMatchObject({ size: -1 });
   });
 
   it('refuses get() or put() of a document it has updated by operators in the same batch', async () => {

@@ -8,11 +8,14 @@ import {
 } from '../../src/domain/segment/condition-tree';
 import type { JsonObject, TrackedCall } from '../../src/domain/tracking/tracking.events';
 import { MemoryReadModels } from '../../src/infra/projections/memory-read-models';
+import type { ProjectionSession } from '../../src/projections/projection';
+import type { Document } from '../../src/projections/read-store';
 import { segmentContactOf } from '../../src/projections/segments/segment-contact';
 import {
   segmentCatalogCollection,
   segmentChangesCollection,
   segmentContactsCollection,
+  segmentIdentitiesCollection,
   segmentMembershipsCollection,
   segmentSizesCollection,
   type SegmentCatalogDocument,
@@ -616,7 +619,108 @@ async function expectIncrementalEqualsFull(generated: Workspace): Promise<void> 
   }
 }
 
+/** The read models of a Log, counting the reads a projection makes of each collection. */
+class CountingSession implements ProjectionSession {
+  /** Reads of one document, and reads of many, by collection. */
+  readonly one: Record<string, number> = {};
+  readonly many: Record<string, number> = {};
+
+  constructor(private readonly store: MemoryReadModels) {}
+
+  get<T extends Document>(collection: string, id: string): Promise<T | null> {
+    this.one[collection] = (this.one[collection] ?? 0) + 1;
+    return this.store.get<T>(collection, id);
+  }
+
+  getMany<T extends Document>(collection: string, ids: readonly string[]): Promise<(T | null)[]> {
+    this.many[collection] = (this.many[collection] ?? 0) + 1;
+    return this.store.getMany<T>(collection, ids);
+  }
+
+  put(collection: string, document: Document): void {
+    this.store.put(collection, document);
+  }
+
+  delete(collection: string, id: string): void {
+    this.store.delete(collection, id);
+  }
+
+  update(collection: string): void {
+    this.store.update(collection);
+  }
+}
+
 describe('segments projection', () => {
+  it('reads the identities, profiles and memberships a batch of tracked calls needs together, not one by one', async () => {
+    // given a trait segment, a static one with a member who has not been seen yet, and two
+    // known contacts
+    const log = new Log();
+    await log.project(
+      log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
+      log.createdStatic('vip', T0),
+      log.membersAdded('vip', ['cat'], T0),
+      log.identify('ann', { plan: 'pro' }, T0),
+      log.identify('bob', { plan: 'free' }, T0),
+    );
+
+    // when a batch of calls about them, the unseen member and a visitor who then signs in as
+    // ann is projected
+    const session = new CountingSession(log.store);
+    await segmentsProjection.project(
+      [
+        log.identify('bob', { plan: 'pro' }, T0 + 1),
+        log.track('ann', 'Clicked', {}, T0 + 2),
+        log.identify('cat', { plan: 'pro' }, T0 + 3),
+        log.trackAs({ anonymousId: 'visitor' }, 'Viewed', {}, { at: T0 + 4 }),
+        log.identify('ann', { plan: 'free' }, T0 + 5, { anonymousId: 'visitor' }),
+      ],
+      session,
+    );
+
+    // then each of those collections was read once, for the whole batch
+    const bulk = [
+      segmentIdentitiesCollection,
+      segmentContactsCollection,
+      segmentMembershipsCollection,
+    ];
+    expect(bulk.map((collection) => session.one[collection] ?? 0)).toEqual([0, 0, 0]);
+    expect(bulk.map((collection) => session.many[collection])).toEqual([1, 1, 1]);
+    // and the memberships are what reading one by one gave
+    expect(log.members('pro')).toEqual(['bob', 'cat']);
+    expect(log.members('vip')).toEqual(['cat']);
+    expect(log.changes('pro').map((c) => [c.contactId, c.change])).toEqual([
+      ['ann', 'entered'],
+      ['bob', 'entered'],
+      ['cat', 'entered'],
+      ['ann', 'left'],
+    ]);
+  });
+
+  it('reads the profiles and memberships a back-fill needs chunk by chunk, not one by one', async () => {
+    // given three known contacts and a segment
+    const log = new Log();
+    await log.project(
+      log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
+      log.identify('ann', { plan: 'pro' }, T0),
+      log.identify('bob', { plan: 'free' }, T0),
+      log.identify('cat', { plan: 'pro' }, T0),
+    );
+
+    // when a segment that reads it is defined, and back-fills from them
+    const session = new CountingSession(log.store);
+    const conditions = {
+      kind: 'and',
+      conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek],
+    };
+    await segmentsProjection.project([log.created('active-pro', conditions, T0 + 1)], session);
+
+    // then the profiles and the memberships were each read once
+    const bulk = [segmentContactsCollection, segmentMembershipsCollection];
+    expect(bulk.map((collection) => session.one[collection] ?? 0)).toEqual([0, 0]);
+    expect(bulk.map((collection) => session.many[collection])).toEqual([1, 1]);
+    expect(log.entry('active-pro').backfill).toMatchObject({ total: 3, processed: 3 });
+  });
+
   it('enters on an event and leaves when the window passes, at that instant', async () => {
     const log = new Log();
     await log.project(log.created('recent', signedUpLastWeek, T0));

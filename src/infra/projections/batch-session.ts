@@ -13,6 +13,9 @@ import type {
   WriteOperation,
 } from '../../projections/read-store';
 
+/** Ids per read of `getMany`: a MongoDB query stays small, and the answers come in a few. */
+const GET_MANY_CHUNK = 1_000;
+
 export class BatchSession implements ProjectionSession {
   /** Whole documents written (or deleted: null) in this batch, by physical collection and id. */
   private readonly written = new Map<string, Map<string, Document | null>>();
@@ -31,6 +34,32 @@ export class BatchSession implements ProjectionSession {
     const written = this.written.get(collection);
     if (written?.has(id)) return copyDocument(written.get(id) ?? null) as T | null;
     return this.store.collection<T>(this.physical(collection)).findOne({ _id: id });
+  }
+
+  async getMany<T extends Document>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<(T | null)[]> {
+    const written = this.written.get(collection);
+    const unread = new Set<string>();
+    for (const id of ids) {
+      this.refuseMixing(collection, id);
+      if (!written?.has(id)) unread.add(id);
+    }
+    const stored = new Map<string, T>();
+    const reads = this.store.collection<T>(this.physical(collection));
+    const pending = [...unread];
+    for (let start = 0; start < pending.length; start += GET_MANY_CHUNK) {
+      const chunk = pending.slice(start, start + GET_MANY_CHUNK);
+      for (const document of await reads.find({ _id: { $in: chunk } })) {
+        stored.set(document._id, document);
+      }
+    }
+    return ids.map((id) =>
+      written?.has(id)
+        ? (copyDocument(written.get(id) ?? null) as T | null)
+        : (stored.get(id) ?? null),
+    );
   }
 
   put(collection: string, document: Document): void {

@@ -21,6 +21,14 @@ export class MemoryReadModels implements ProjectionSession {
     return (this.collections.get(collection)?.get(id) as T | undefined) ?? null;
   }
 
+  async getMany<T extends Document>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<(T | null)[]> {
+    const documents = this.collections.get(collection);
+    return ids.map((id) => (documents?.get(id) as T | undefined) ?? null);
+  }
+
   put(collection: string, document: Document): void {
     this.documentsOf(collection).set(document._id, document);
   }

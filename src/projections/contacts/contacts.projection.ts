@@ -71,6 +71,7 @@ export const contactsProjection: Projection = {
   async project(events, session) {
     const documents = new BatchDocuments(session);
     const identities = new IdentityMap(documents, contactsReadModel);
+    await identities.prefetch(events);
     for (const recorded of events) {
       const event = trackingEvent(recorded);
       if (event !== null) await applyContactEvent(recorded, event, identities);
@@ -184,6 +185,41 @@ export class IdentityMap {
     private readonly documents: BatchDocuments,
     private readonly collections: ContactCollections,
   ) {}
+
+  /**
+   * Reads, in bulk, the identities the tracked events among `events` name and the profiles
+   * they map to, so that `contactOf` finds them read. Answers the contacts the events are
+   * about: those profiles, and the new ones unmapped identities would start.
+   */
+  async prefetch(
+    events: readonly RecordedEvent[],
+  ): Promise<{ workspaceId: string; contactId: string }[]> {
+    const identities = new Map<string, { workspaceId: string; identity: string }>();
+    const note = (workspaceId: string, identity: string) =>
+      identities.set(identityDocumentId(workspaceId, identity), { workspaceId, identity });
+    for (const recorded of events) {
+      const event = trackingEvent(recorded);
+      if (event === null) continue;
+      note(recorded.metadata.workspaceId, primaryIdentity(event.data));
+      const joined = joinedIdentity(event);
+      if (joined !== null) note(recorded.metadata.workspaceId, joined);
+    }
+    await this.documents.prefetch(this.collections.identities, identities.keys());
+    const contacts = new Map<string, { workspaceId: string; contactId: string }>();
+    const stored: string[] = [];
+    for (const [id, { workspaceId, identity }] of identities) {
+      const mapped = await this.documents.get<ContactIdentityDocument>(
+        this.collections.identities,
+        id,
+      );
+      const contactId = mapped?.contactId ?? identity;
+      const documentId = contactDocumentId(workspaceId, contactId);
+      contacts.set(documentId, { workspaceId, contactId });
+      if (mapped !== null) stored.push(documentId);
+    }
+    await this.documents.prefetch(this.collections.contacts, stored);
+    return [...contacts.values()];
+  }
 
   /** The profile an identity belongs to, or a new one named after it. */
   async contactOf(

@@ -118,6 +118,7 @@ export const segmentsProjection: Projection = {
   },
   async project(events, session) {
     const batch = new SegmentsBatch(new BatchDocuments(session));
+    await batch.prefetch(events);
     for (const recorded of events) await batch.apply(recorded);
     await batch.finish();
   },
@@ -161,6 +162,39 @@ class SegmentsBatch {
       return;
     }
     await this.definition(recorded as RecordedEvent<SegmentEvent>);
+  }
+
+  /**
+   * Reads in bulk what the batch's tracked events are about to read one by one: the
+   * identities, the profiles and the contacts' memberships of every active segment.
+   */
+  async prefetch(events: readonly RecordedEvent[]): Promise<void> {
+    const ids: string[] = [];
+    for (const { workspaceId, contactId } of await this.identities.prefetch(events)) {
+      const catalog = await this.catalog(workspaceId);
+      for (const segmentId of catalog.activeInOrder()) {
+        ids.push(membershipId(workspaceId, segmentId, contactId));
+      }
+    }
+    await this.documents.prefetch(segmentMembershipsCollection, ids);
+  }
+
+  /** Reads these contacts' profiles, and their memberships of these segments, together. */
+  private async prefetchContacts(
+    workspaceId: string,
+    contactIds: readonly string[],
+    segmentIds: readonly string[],
+  ): Promise<void> {
+    await this.documents.prefetch(
+      segmentContactsCollection,
+      contactIds.map((contactId) => segmentContactId(workspaceId, contactId)),
+    );
+    await this.documents.prefetch(
+      segmentMembershipsCollection,
+      contactIds.flatMap((contactId) =>
+        segmentIds.map((segmentId) => membershipId(workspaceId, segmentId, contactId)),
+      ),
+    );
   }
 
   /** Writes the catalogs and every document the batch changed. */
@@ -562,7 +596,10 @@ class SegmentsBatch {
           segmentDirectoryCollection,
           `${workspaceId}:${progress.nextChunk}`,
         );
-        for (const contactId of chunk?.contactIds ?? []) {
+        const contactIds = chunk?.contactIds ?? [];
+        const read = [segmentId, ...(catalog.readsOf(segmentId)?.segments ?? [])];
+        await this.prefetchContacts(workspaceId, contactIds, read);
+        for (const contactId of contactIds) {
           const profile = await this.profile(workspaceId, contactId);
           if (profile === null) continue;
           await this.evaluate(
