@@ -652,11 +652,16 @@ class CountingSession implements ProjectionSession {
 
 describe('segments projection', () => {
   it('reads the identities, profiles and memberships a batch of tracked calls needs together, not one by one', async () => {
-    // given a trait segment, a static one with a member who has not been seen yet, and two
-    // known contacts
+    // given a trait segment, one that reads it, a static one with a member who has not been
+    // seen yet, and two known contacts
     const log = new Log();
     await log.project(
       log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
+      log.created(
+        'active-pro',
+        { kind: 'and', conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek] },
+        T0,
+      ),
       log.createdStatic('vip', T0),
       log.membersAdded('vip', ['cat'], T0),
       log.identify('ann', { plan: 'pro' }, T0),

@@ -188,37 +188,37 @@ export class IdentityMap {
 
   /**
    * Reads, in bulk, the identities the tracked events among `events` name and the profiles
-   * they map to, so that `contactOf` finds them read. Answers the contacts the events are
-   * about: those profiles, and the new ones unmapped identities would start.
+   * they map to, so that `contactOf` and `mapped` find them read.
    */
-  async prefetch(
-    events: readonly RecordedEvent[],
-  ): Promise<{ workspaceId: string; contactId: string }[]> {
-    const identities = new Map<string, { workspaceId: string; identity: string }>();
-    const note = (workspaceId: string, identity: string) =>
-      identities.set(identityDocumentId(workspaceId, identity), { workspaceId, identity });
+  async prefetch(events: readonly RecordedEvent[]): Promise<void> {
+    const identities = new Set<string>();
     for (const recorded of events) {
       const event = trackingEvent(recorded);
       if (event === null) continue;
-      note(recorded.metadata.workspaceId, primaryIdentity(event.data));
+      const { workspaceId } = recorded.metadata;
+      identities.add(identityDocumentId(workspaceId, primaryIdentity(event.data)));
       const joined = joinedIdentity(event);
-      if (joined !== null) note(recorded.metadata.workspaceId, joined);
+      if (joined !== null) identities.add(identityDocumentId(workspaceId, joined));
     }
-    await this.documents.prefetch(this.collections.identities, identities.keys());
-    const contacts = new Map<string, { workspaceId: string; contactId: string }>();
-    const stored: string[] = [];
-    for (const [id, { workspaceId, identity }] of identities) {
+    await this.documents.prefetch(this.collections.identities, identities);
+    const profiles: string[] = [];
+    for (const id of identities) {
       const mapped = await this.documents.get<ContactIdentityDocument>(
         this.collections.identities,
         id,
       );
-      const contactId = mapped?.contactId ?? identity;
-      const documentId = contactDocumentId(workspaceId, contactId);
-      contacts.set(documentId, { workspaceId, contactId });
-      if (mapped !== null) stored.push(documentId);
+      if (mapped !== null) profiles.push(contactDocumentId(mapped.workspaceId, mapped.contactId));
     }
-    await this.documents.prefetch(this.collections.contacts, stored);
-    return [...contacts.values()];
+    await this.documents.prefetch(this.collections.contacts, profiles);
+  }
+
+  /** The contact an identity is mapped to; null for one not seen yet. */
+  async mapped(workspaceId: string, identity: string): Promise<string | null> {
+    const document = await this.documents.get<ContactIdentityDocument>(
+      this.collections.identities,
+      identityDocumentId(workspaceId, identity),
+    );
+    return document?.contactId ?? null;
   }
 
   /** The profile an identity belongs to, or a new one named after it. */
@@ -226,19 +226,16 @@ export class IdentityMap {
     workspaceId: string,
     identity: string,
   ): Promise<{ contact: ContactDocument; stored: boolean }> {
-    const mapped = await this.documents.get<ContactIdentityDocument>(
-      this.collections.identities,
-      identityDocumentId(workspaceId, identity),
-    );
+    const contactId = await this.mapped(workspaceId, identity);
     // Every profile's own id is in the map (registered with its first event, re-pointed only
     // when the profile is absorbed and deleted), so an unmapped identity has no profile yet.
-    if (mapped === null) return { contact: newContact(workspaceId, identity), stored: false };
+    if (contactId === null) return { contact: newContact(workspaceId, identity), stored: false };
     const contact = await this.documents.get<ContactDocument>(
       this.collections.contacts,
-      contactDocumentId(workspaceId, mapped.contactId),
+      contactDocumentId(workspaceId, contactId),
     );
     return contact === null
-      ? { contact: newContact(workspaceId, mapped.contactId), stored: false }
+      ? { contact: newContact(workspaceId, contactId), stored: false }
       : { contact, stored: true };
   }
 

@@ -7,6 +7,15 @@
 import { readsOf, type SegmentReads } from '../../domain/segment/condition-tree';
 import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
 
+/** What changed of a contact, in the terms segment conditions read. */
+export interface ContactFacts {
+  readonly events: readonly string[];
+  readonly traits: readonly string[];
+  readonly revenue: boolean;
+  readonly conversions: boolean;
+  readonly lastSeen: boolean;
+}
+
 export class WorkingCatalog {
   readonly segments: Map<string, SegmentEntry>;
   contacts: number;
@@ -67,13 +76,7 @@ export class WorkingCatalog {
   }
 
   /** Active dynamic segments whose answer may change when these facts of a contact change. */
-  affectedBy(change: {
-    readonly events: readonly string[];
-    readonly traits: readonly string[];
-    readonly revenue: boolean;
-    readonly conversions: boolean;
-    readonly lastSeen: boolean;
-  }): Set<string> {
+  affectedBy(change: ContactFacts): Set<string> {
     const affected = new Set<string>();
     const add = (ids: readonly string[] | undefined) => ids?.forEach((id) => affected.add(id));
     change.events.forEach((name) => add(this.byEvent.get(name)));
@@ -82,6 +85,21 @@ export class WorkingCatalog {
     if (change.conversions) add(this.byFact.conversions);
     if (change.lastSeen) add(this.byFact.lastSeen);
     return affected;
+  }
+
+  /**
+   * Every segment whose membership evaluating a contact after this change may read: those
+   * affected, the segments they read and, as flips spread, their dependents and what those read.
+   */
+  readOnChange(change: ContactFacts): Set<string> {
+    const read = new Set<string>();
+    const pending = [...this.affectedBy(change)];
+    for (let segmentId = pending.pop(); segmentId !== undefined; segmentId = pending.pop()) {
+      if (read.has(segmentId)) continue;
+      read.add(segmentId);
+      pending.push(...(this.readsOf(segmentId)?.segments ?? []), ...this.dependentsOf(segmentId));
+    }
+    return read;
   }
 
   /** Active dynamic segments that read membership of this one. */

@@ -37,7 +37,11 @@ import {
   type SegmentEvent,
 } from '../../domain/segment/segment.events';
 import type { RecordedEvent } from '../../domain/shared/events';
-import { trackingEventTypes, type JsonObject } from '../../domain/tracking/tracking.events';
+import {
+  primaryIdentity,
+  trackingEventTypes,
+  type JsonObject,
+} from '../../domain/tracking/tracking.events';
 import { BatchDocuments } from '../batch-documents';
 import {
   applyContactEvent,
@@ -46,8 +50,9 @@ import {
   trackingEvent,
   type ContactIdentityDocument,
 } from '../contacts/contacts.projection';
+import { joinedIdentity } from '../identity/joins';
 import type { Projection } from '../projection';
-import { WorkingCatalog } from './segment-catalog';
+import { WorkingCatalog, type ContactFacts } from './segment-catalog';
 import { mergeEvents, segmentContactOf, segmentEventOf, withEvent } from './segment-contact';
 import {
   catalogId,
@@ -166,14 +171,29 @@ class SegmentsBatch {
 
   /**
    * Reads in bulk what the batch's tracked events are about to read one by one: the
-   * identities, the profiles and the contacts' memberships of every active segment.
+   * identities, the profiles, and the memberships the evaluation of each event may read (of
+   * every active segment for a new contact or a join).
    */
   async prefetch(events: readonly RecordedEvent[]): Promise<void> {
-    const ids: string[] = [];
-    for (const { workspaceId, contactId } of await this.identities.prefetch(events)) {
+    await this.identities.prefetch(events);
+    const ids = new Set<string>();
+    for (const recorded of events) {
+      const event = trackingEvent(recorded);
+      if (event === null) continue;
+      const { workspaceId } = recorded.metadata;
       const catalog = await this.catalog(workspaceId);
-      for (const segmentId of catalog.activeInOrder()) {
-        ids.push(membershipId(workspaceId, segmentId, contactId));
+      const identity = primaryIdentity(event.data);
+      const joined = joinedIdentity(event);
+      const mapped = await this.identities.mapped(workspaceId, identity);
+      const contacts = [mapped ?? identity];
+      if (joined !== null)
+        contacts.push((await this.identities.mapped(workspaceId, joined)) ?? joined);
+      const segments =
+        mapped === null || joined !== null
+          ? catalog.activeInOrder()
+          : catalog.readOnChange(mayChange(event));
+      for (const contactId of contacts) {
+        for (const segmentId of segments) ids.add(membershipId(workspaceId, segmentId, contactId));
       }
     }
     await this.documents.prefetch(segmentMembershipsCollection, ids);
@@ -973,6 +993,19 @@ class SegmentsBatch {
 }
 
 /** Top-level trait names whose value differs between two trait objects. */
+/** What a tracked call may change of a known contact's profile, as segments read it. */
+function mayChange(event: NonNullable<ReturnType<typeof trackingEvent>>): ContactFacts {
+  const behaviour =
+    event.type === 'PageViewed' || event.type === 'EventTracked' ? segmentEventOf(event) : null;
+  return {
+    events: behaviour === null ? [] : [behaviour.name],
+    traits: event.type === 'ContactIdentified' ? Object.keys(event.data.traits) : [],
+    revenue: behaviour !== null,
+    conversions: behaviour !== null,
+    lastSeen: true,
+  };
+}
+
 function changedTraits(before: JsonObject, after: JsonObject): string[] {
   if (before === after) return [];
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
