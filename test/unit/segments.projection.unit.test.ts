@@ -221,6 +221,12 @@ const signedUpLastWeek = {
   window: { lastDays: 7 },
 };
 const planIs = (plan: string) => ({ kind: 'trait', property: 'plan', operator: 'eq', value: plan });
+const planPro = planIs('pro');
+/** Members of `pro` who signed up in the last 7 days. */
+const activePro = {
+  kind: 'and',
+  conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek],
+};
 
 // ---- The oracle: every membership evaluated from scratch -----------------------------------
 
@@ -656,12 +662,8 @@ describe('segments projection', () => {
     // seen yet, and two known contacts
     const log = new Log();
     await log.project(
-      log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
-      log.created(
-        'active-pro',
-        { kind: 'and', conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek] },
-        T0,
-      ),
+      log.created('pro', planPro, T0),
+      log.created('active-pro', activePro, T0),
       log.createdStatic('vip', T0),
       log.membersAdded('vip', ['cat'], T0),
       log.identify('ann', { plan: 'pro' }, T0),
@@ -705,7 +707,7 @@ describe('segments projection', () => {
     // given three known contacts and a segment
     const log = new Log();
     await log.project(
-      log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
+      log.created('pro', planPro, T0),
       log.identify('ann', { plan: 'pro' }, T0),
       log.identify('bob', { plan: 'free' }, T0),
       log.identify('cat', { plan: 'pro' }, T0),
@@ -713,11 +715,7 @@ describe('segments projection', () => {
 
     // when a segment that reads it is defined, and back-fills from them
     const session = new CountingSession(log.store);
-    const conditions = {
-      kind: 'and',
-      conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek],
-    };
-    await segmentsProjection.project([log.created('active-pro', conditions, T0 + 1)], session);
+    await segmentsProjection.project([log.created('active-pro', activePro, T0 + 1)], session);
 
     // then the profiles and the memberships were each read once
     const bulk = [segmentContactsCollection, segmentMembershipsCollection];
@@ -769,12 +767,8 @@ describe('segments projection', () => {
   it('follows the segments a segment reads', async () => {
     const log = new Log();
     await log.project(
-      log.created('pro', { kind: 'trait', property: 'plan', operator: 'eq', value: 'pro' }, T0),
-      log.created(
-        'active-pro',
-        { kind: 'and', conditions: [{ kind: 'memberOf', segmentId: 'pro' }, signedUpLastWeek] },
-        T0,
-      ),
+      log.created('pro', planPro, T0),
+      log.created('active-pro', activePro, T0),
       log.track('ann', 'Signed Up', {}, T0 + 10),
     );
     expect(log.members('active-pro')).toEqual([]);

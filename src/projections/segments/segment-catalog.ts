@@ -8,13 +8,7 @@ import { readsOf, type SegmentReads } from '../../domain/segment/condition-tree'
 import type { SegmentCatalogDocument, SegmentEntry } from './segment-documents';
 
 /** What changed of a contact, in the terms segment conditions read. */
-export interface ContactFacts {
-  readonly events: readonly string[];
-  readonly traits: readonly string[];
-  readonly revenue: boolean;
-  readonly conversions: boolean;
-  readonly lastSeen: boolean;
-}
+export type ContactFacts = Omit<SegmentReads, 'segments'>;
 
 export class WorkingCatalog {
   readonly segments: Map<string, SegmentEntry>;
