@@ -218,8 +218,6 @@ interface BacklogFigures {
   readonly rate: number;
   /** The projector's time in its read store's commits and reads while it caught up. */
   readonly store: StoreTimeFigures;
-  /** Events per second if the projector did nothing but its store's work. */
-  readonly storeCeiling: number;
   readonly rssMb: number;
 }
 
@@ -602,14 +600,13 @@ async function runBacklog(
     seconds,
     rate: BACKLOG / seconds,
     store,
-    storeCeiling: BACKLOG / ((store.commitMs + store.readMs) / 1000),
     rssMb: rssMb(),
   };
   console.log(
     `backlog: ${fmt(BACKLOG)} live-mix events caught up in ${secs(seconds * 1000)} s = ${fmt(figures.rate)} events/s (maximum sustainable rate); RSS ${figures.rssMb} MB`,
   );
   console.log(
-    `  in the read store: ${store.commits} commits ${secs(store.commitMs)} s, ${fmt(store.reads)} reads ${secs(store.readMs)} s (${fmt((100 * (store.commitMs + store.readMs)) / (seconds * 1000))} % of the catch-up); the store alone would allow ${fmt(figures.storeCeiling)} events/s`,
+    `  in the read store: ${store.commits} commits ${secs(store.commitMs)} s, ${fmt(store.reads)} reads ${secs(store.readMs)} s (${fmt(storeShare(figures))} % of the catch-up); the store alone would allow ${fmt(storeCeiling(figures))} events/s`,
   );
   return figures;
 }
@@ -1256,13 +1253,13 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
   console.log(
     `| backlog of ${fmt(BACKLOG)} live-mix events: maximum sustainable rate | ${fmt(s.backlog.rate)} events/s (${secs(s.backlog.seconds * 1000)} s) | ${fmt(c.backlog.rate)} events/s (${secs(c.backlog.seconds * 1000)} s) | ${ratio(s.backlog.rate, c.backlog.rate)} |`,
   );
-  const storeShare = (backlog: BacklogFigures) =>
-    `${fmt((100 * (backlog.store.commitMs + backlog.store.readMs)) / (backlog.seconds * 1000))} % (commits ${secs(backlog.store.commitMs)} s, reads ${secs(backlog.store.readMs)} s)`;
+  const inStore = (backlog: BacklogFigures) =>
+    `${fmt(storeShare(backlog))} % (commits ${secs(backlog.store.commitMs)} s, reads ${secs(backlog.store.readMs)} s)`;
   console.log(
-    `| backlog: time in the read store | ${storeShare(s.backlog)} | ${storeShare(c.backlog)} | |`,
+    `| backlog: time in the read store | ${inStore(s.backlog)} | ${inStore(c.backlog)} | |`,
   );
   console.log(
-    `| backlog: the rate the read store alone would allow | ${fmt(s.backlog.storeCeiling)} events/s | ${fmt(c.backlog.storeCeiling)} events/s | ${ratio(s.backlog.storeCeiling, c.backlog.storeCeiling)} |`,
+    `| backlog: the rate the read store alone would allow | ${fmt(storeCeiling(s.backlog))} events/s | ${fmt(storeCeiling(c.backlog))} events/s | ${ratio(storeCeiling(s.backlog), storeCeiling(c.backlog))} |`,
   );
   console.log(
     `| headroom over the offered rate (max rate / ${fmt(RATE)}) | ${ratio(s.backlog.rate, RATE)} | ${ratio(c.backlog.rate, RATE)} | |`,
@@ -1274,6 +1271,16 @@ function printSummary(segments: SegmentsFigures, contacts: ContactsFigures): voi
   console.log(
     `Reproduce: npm run bench:segments  (BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_CONTACTS=${CONTACTS} BENCH_BACKLOG=${BACKLOG}; BENCH_LOG=<file> keeps the setup log, BENCH_STATE=<dir> the back-filled state)`,
   );
+}
+
+/** The share of the catch-up spent in the read store, in %. */
+function storeShare(backlog: BacklogFigures): number {
+  return (100 * (backlog.store.commitMs + backlog.store.readMs)) / (backlog.seconds * 1000);
+}
+
+/** Events per second if the projector did nothing but its store's work. */
+function storeCeiling(backlog: BacklogFigures): number {
+  return backlog.events / ((backlog.store.commitMs + backlog.store.readMs) / 1000);
 }
 
 function rssMb(): number {

@@ -11,7 +11,6 @@ import {
 import { BatchSession } from '../../src/infra/projections/batch-session';
 import { EmbeddedReadStore } from '../../src/infra/read-store/embedded-read-store';
 import type { ContactDocument } from '../../src/projections/contacts/contact-profile';
-import type { ReadCollection } from '../../src/projections/read-store';
 import {
   maxTimelinePropertiesLength,
   timelineEntry,
@@ -23,6 +22,7 @@ import {
   contactsProjection,
   type ContactIdentityDocument,
 } from '../../src/projections/contacts/contacts.projection';
+import { countReads } from '../support/read-counts';
 
 const workspaceId = 'acme';
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
@@ -241,16 +241,7 @@ describe('contactsProjection', () => {
       identify('a1', { plan: 'pro' }, { userId: 'ann', minute: 0 }),
       identify('b1', { plan: 'free' }, { userId: 'bob', minute: 0 }),
     ]);
-    const reads = { one: 0, many: 0 };
-    const collection = harness.store.collection.bind(harness.store);
-    jest.spyOn(harness.store, 'collection').mockImplementation(((name: string) => {
-      const inner = collection(name);
-      return {
-        ...inner,
-        findOne: (filter) => ((reads.one += 1), inner.findOne(filter)),
-        find: (filter, options) => ((reads.many += 1), inner.find(filter, options)),
-      } satisfies ReadCollection;
-    }) as typeof harness.store.collection);
+    const reads = countReads(harness.store);
 
     // when one batch has calls of both, a new visitor, and the visitor aliased to bob
     await harness.apply(

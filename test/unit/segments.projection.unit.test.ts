@@ -630,6 +630,8 @@ class CountingSession implements ProjectionSession {
   /** Reads of one document, and reads of many, by collection. */
   readonly one: Record<string, number> = {};
   readonly many: Record<string, number> = {};
+  /** The ids asked for in reads of many, by collection. */
+  readonly asked: Record<string, string[]> = {};
 
   constructor(private readonly store: MemoryReadModels) {}
 
@@ -640,6 +642,7 @@ class CountingSession implements ProjectionSession {
 
   getMany<T extends Document>(collection: string, ids: readonly string[]): Promise<(T | null)[]> {
     this.many[collection] = (this.many[collection] ?? 0) + 1;
+    this.asked[collection] = [...(this.asked[collection] ?? []), ...ids];
     return this.store.getMany<T>(collection, ids);
   }
 
@@ -701,6 +704,33 @@ describe('segments projection', () => {
       ['cat', 'entered'],
       ['ann', 'left'],
     ]);
+  });
+
+  it("reads only the memberships a known contact's call may change, and those that read them", async () => {
+    // given a trait segment, one that reads it, a static one, and two known contacts
+    const log = new Log();
+    await log.project(
+      log.created('pro', planPro, T0),
+      log.created('active-pro', activePro, T0),
+      log.createdStatic('vip', T0),
+      log.identify('ann', { plan: 'free' }, T0),
+      log.identify('bob', { plan: 'free' }, T0),
+    );
+
+    // when bob's plan changes, and ann does something no segment reads
+    const session = new CountingSession(log.store);
+    await segmentsProjection.project(
+      [log.identify('bob', { plan: 'pro' }, T0 + 1), log.track('ann', 'Clicked', {}, T0 + 2)],
+      session,
+    );
+
+    // then the memberships read are bob's of the trait segment and of the one reading it
+    expect(session.asked[segmentMembershipsCollection]?.sort()).toEqual([
+      'acme:active-pro:bob',
+      'acme:pro:bob',
+    ]);
+    expect(session.one[segmentMembershipsCollection] ?? 0).toBe(0);
+    expect(log.members('pro')).toEqual(['bob']);
   });
 
   it('reads the profiles and memberships a back-fill needs chunk by chunk, not one by one', async () => {

@@ -92,6 +92,13 @@ const contactsReadModel: ContactCollections = {
 };
 
 /** The tracking event a recorded one is, or null for any other type. */
+/** The identities a call names: the one it is filed under, then the one it joins, if any. */
+export function callIdentities(event: TrackingEvent): string[] {
+  const joined = joinedIdentity(event);
+  const identity = primaryIdentity(event.data);
+  return joined === null ? [identity] : [identity, joined];
+}
+
 export function trackingEvent(recorded: RecordedEvent): TrackingEvent | null {
   const known: readonly string[] = trackingEventTypes;
   return known.includes(recorded.type)
@@ -195,10 +202,9 @@ export class IdentityMap {
     for (const recorded of events) {
       const event = trackingEvent(recorded);
       if (event === null) continue;
-      const { workspaceId } = recorded.metadata;
-      identities.add(identityDocumentId(workspaceId, primaryIdentity(event.data)));
-      const joined = joinedIdentity(event);
-      if (joined !== null) identities.add(identityDocumentId(workspaceId, joined));
+      for (const identity of callIdentities(event)) {
+        identities.add(identityDocumentId(recorded.metadata.workspaceId, identity));
+      }
     }
     await this.documents.prefetch(this.collections.identities, identities);
     const profiles: string[] = [];

@@ -19,10 +19,20 @@ import {
   type FunnelDefinition,
   type FunnelStep,
 } from '../../domain/funnel/funnel.events';
-import type { EventTracked, JsonValue, PageViewed } from '../../domain/tracking/tracking.events';
+import type {
+  EventTracked,
+  JsonValue,
+  PageViewed,
+  TrackingEvent,
+} from '../../domain/tracking/tracking.events';
 import type { FunnelEvent, MatchingRules } from './matching';
 
 export type BehaviouralEvent = PageViewed | EventTracked;
+
+/** A page or track call: behaviour, where identify and alias are bookkeeping. */
+export function isBehavioural(event: TrackingEvent): event is BehaviouralEvent {
+  return event.type === 'PageViewed' || event.type === 'EventTracked';
+}
 
 /** A saved funnel at one version, or an ad-hoc one. */
 export interface FunnelVersion {

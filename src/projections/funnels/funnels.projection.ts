@@ -27,6 +27,7 @@ import { BatchDocuments } from '../batch-documents';
 import type { Projection, ProjectionSession } from '../projection';
 import {
   compileFunnel,
+  isBehavioural,
   type BehaviouralEvent,
   type CompiledFunnel,
   type FunnelVersion,
@@ -198,7 +199,7 @@ class FunnelBatch {
     const { workspaceId } = recorded.metadata;
     const identity = primaryIdentity(event.data);
     const personId = await this.people.resolve(workspaceId, identity, event.data.userId !== null);
-    if (event.type === 'PageViewed' || event.type === 'EventTracked') {
+    if (isBehavioural(event)) {
       this.record(workspaceId, personId, event);
       return;
     }

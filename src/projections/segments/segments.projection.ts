@@ -38,19 +38,20 @@ import {
 } from '../../domain/segment/segment.events';
 import type { RecordedEvent } from '../../domain/shared/events';
 import {
-  primaryIdentity,
   trackingEventTypes,
   type JsonObject,
+  type TrackingEvent,
 } from '../../domain/tracking/tracking.events';
 import { BatchDocuments } from '../batch-documents';
 import {
   applyContactEvent,
+  callIdentities,
   IdentityMap,
   identityDocumentId,
   trackingEvent,
   type ContactIdentityDocument,
 } from '../contacts/contacts.projection';
-import { joinedIdentity } from '../identity/joins';
+import { eventName, isBehavioural } from '../funnels/funnel-events';
 import type { Projection } from '../projection';
 import { WorkingCatalog, type ContactFacts } from './segment-catalog';
 import { mergeEvents, segmentContactOf, segmentEventOf, withEvent } from './segment-contact';
@@ -182,19 +183,17 @@ class SegmentsBatch {
       if (event === null) continue;
       const { workspaceId } = recorded.metadata;
       const catalog = await this.catalog(workspaceId);
-      const identity = primaryIdentity(event.data);
-      const joined = joinedIdentity(event);
-      const mapped = await this.identities.mapped(workspaceId, identity);
-      const contacts = [mapped ?? identity];
-      if (joined !== null)
-        contacts.push((await this.identities.mapped(workspaceId, joined)) ?? joined);
-      const segments =
-        mapped === null || joined !== null
-          ? catalog.activeInOrder()
-          : catalog.readOnChange(mayChange(event));
-      for (const contactId of contacts) {
+      const named = callIdentities(event);
+      const mapped: (string | null)[] = [];
+      for (const identity of named)
+        mapped.push(await this.identities.mapped(workspaceId, identity));
+      // A known contact's own call: what it may change; a new contact or a join: everything.
+      const known = named.length === 1 && mapped[0] !== null;
+      const segments = known ? catalog.readOnChange(mayChange(event)) : catalog.activeInOrder();
+      named.forEach((identity, index) => {
+        const contactId = mapped[index] ?? identity;
         for (const segmentId of segments) ids.add(membershipId(workspaceId, segmentId, contactId));
-      }
+      });
     }
     await this.documents.prefetch(segmentMembershipsCollection, ids);
   }
@@ -249,8 +248,7 @@ class SegmentsBatch {
       applied.absorbed === null
         ? (profile.events ?? [])
         : mergeEvents(profile.events ?? [], applied.absorbed.events ?? []);
-    const behaviour =
-      event.type === 'PageViewed' || event.type === 'EventTracked' ? segmentEventOf(event) : null;
+    const behaviour = isBehavioural(event) ? segmentEventOf(event) : null;
     profile = {
       ...profile,
       events: behaviour === null ? events : withEvent(events, behaviour),
@@ -994,14 +992,13 @@ class SegmentsBatch {
 
 /** Top-level trait names whose value differs between two trait objects. */
 /** What a tracked call may change of a known contact's profile, as segments read it. */
-function mayChange(event: NonNullable<ReturnType<typeof trackingEvent>>): ContactFacts {
-  const behaviour =
-    event.type === 'PageViewed' || event.type === 'EventTracked' ? segmentEventOf(event) : null;
+function mayChange(event: TrackingEvent): ContactFacts {
+  const behavioural = isBehavioural(event);
   return {
-    events: behaviour === null ? [] : [behaviour.name],
+    events: behavioural ? [eventName(event)] : [],
     traits: event.type === 'ContactIdentified' ? Object.keys(event.data.traits) : [],
-    revenue: behaviour !== null,
-    conversions: behaviour !== null,
+    revenue: behavioural,
+    conversions: behavioural,
     lastSeen: true,
   };
 }
